@@ -1,0 +1,38 @@
+"""The gateway app: what heartbeat senders, alert sources and server agents push to us.
+
+A separate, lean app on its own port (`GATEWAY_PORT`): `GET /v1/heartbeat/{id}` means "a
+heartbeat arrived" here and "read a heartbeat monitor" on the API.
+"""
+from __future__ import annotations
+
+import functools
+
+import falcon
+
+from api.app import build_app
+from api.resources import health
+from models.settings import load_settings
+from pinghome.runtime import prepare
+from workers.broker import ping
+
+
+def routes(settings, broker) -> list[tuple[str, object]]:
+    return [
+        ("/v1/health-check", health.HealthCheck(functools.partial(ping, broker))),
+    ]
+
+
+def create_gateway(settings) -> falcon.App:
+    broker = prepare(settings)
+    return build_app(settings, routes(settings, broker), title="Pinghome gateway")
+
+
+@functools.cache
+def _app_from_environment() -> falcon.App:
+    return create_gateway(load_settings())
+
+
+def __getattr__(name):   # `api.gateway:app` for gunicorn
+    if name == "app":
+        return _app_from_environment()
+    raise AttributeError(name)

@@ -1,0 +1,119 @@
+"""The validation machinery every endpoint shares (pydantic v2).
+
+A resource declares its body and query once, as class attributes named after the method
+(`POST = SignUp`, `GET_QUERY = Page`); `api.middleware.Validation` checks the request against
+them before the responder runs, and `api.openapi` documents the same declarations.
+
+Bodies are validated strictly from the raw JSON (a number is not a string, `"1"` is not a
+number); queries are validated leniently, since every query value arrives as text.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import pydantic
+from pydantic import ConfigDict, EmailStr, Field, StringConstraints
+
+
+def _no_nul(value: Any) -> Any:
+    """Postgres cannot store NUL characters in text; refuse them at the edge, anywhere."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul(key)
+            _no_nul(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _no_nul(item)
+    return value
+
+
+class Body(pydantic.BaseModel):
+    """Base of every request body: strict types, unknown fields ignored, no NaN."""
+    model_config = ConfigDict(strict=True, extra="ignore", allow_inf_nan=False,
+                              str_strip_whitespace=False, frozen=True)
+
+    @pydantic.field_validator("*", mode="after")
+    @classmethod
+    def _refuse_nul(cls, value):
+        return _no_nul(value)
+
+
+class Query(pydantic.BaseModel):
+    """Base of every query-string declaration: values are text, converted leniently."""
+    model_config = ConfigDict(strict=False, extra="ignore", allow_inf_nan=False, frozen=True)
+
+    @pydantic.field_validator("*", mode="after")
+    @classmethod
+    def _refuse_nul(cls, value):
+        return _no_nul(value)
+
+
+class Invalid(Exception):
+    """The request did not match its declaration; `fields` maps each bad field to why."""
+
+    def __init__(self, fields: dict[str, str], malformed: bool = False, message: str = ""):
+        super().__init__(message)
+        self.fields = fields
+        self.malformed = malformed
+        self.message = message
+
+
+_MALFORMED = {"json_invalid", "json_type", "model_type", "model_attributes_type", "dict_type"}
+
+
+def parse_body(model: type[Body], raw: bytes) -> Body:
+    try:
+        return model.model_validate_json(raw or b"{}")
+    except pydantic.ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False)
+        top = [e for e in errors if not e["loc"] and e["type"] in _MALFORMED]
+        if top:
+            message = ("The request body is not valid JSON: " + top[0]["msg"].removeprefix(
+                "Invalid JSON: ") if top[0]["type"] == "json_invalid"
+                else "The request body must be a JSON object.")
+            raise Invalid({}, malformed=True, message=message) from None
+        raise Invalid(_fields(errors)) from None
+
+
+def parse_query(model: type[Query], params: dict) -> Query:
+    try:
+        return model.model_validate(params)
+    except pydantic.ValidationError as exc:
+        raise Invalid(_fields(exc.errors(include_url=False, include_context=False))) from None
+
+
+def _fields(errors) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for error in errors:
+        name = ".".join(str(part) for part in error["loc"]) or "body"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "missing":
+            message = "is required"
+        fields.setdefault(name, message)
+    return fields
+
+
+# -- field types shared by many schemas ----------------------------------------------------
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Email = Annotated[EmailStr, Field(max_length=254)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$"),
+                 Field(description="The 6-digit code that was mailed")]
+AnyPassword = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+def _password_policy(value: str) -> str:
+    if len(value) < 8 or not any(c.isalpha() for c in value) or not any(c.isdigit() for c in value):
+        raise ValueError("must be at least 8 characters long and contain at least one letter "
+                         "and one digit")
+    if value.strip() != value:
+        raise ValueError("must not start or end with white space")
+    return value
+
+
+NewPassword = Annotated[
+    str, StringConstraints(min_length=8, max_length=128), pydantic.AfterValidator(_password_policy),
+    Field(description="8 to 128 characters, with at least one letter and one digit")]

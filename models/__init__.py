@@ -1,0 +1,5 @@
+"""The domain layer every role imports: tables, operations on them, settings, clock, database.
+
+Importing the package registers every table, so deferred foreign keys resolve.
+"""
+from models import accounts, health, mail, organisations  # noqa: F401

@@ -1,0 +1,121 @@
+"""Database set-up: one proxy every table binds to, opened on Postgres or SQLite from settings."""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import logging
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import peewee
+from playhouse import db_url
+from playhouse.migrations import Runner
+
+log = logging.getLogger(__name__)
+
+database = peewee.DatabaseProxy()
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_MIGRATION_LOCK_KEY = 7_346_012_905   # any constant: pg_advisory_lock key for `migrate`
+
+
+class UtcDateTimeField(peewee.DateTimeField):
+    """Stores instants as naive UTC, hands back aware UTC datetimes (on Postgres and SQLite)."""
+
+    def db_value(self, value):
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return super().db_value(value)
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class UUIDModel(BaseModel):
+    id = peewee.UUIDField(primary_key=True, default=uuid.uuid4)
+
+
+def open_database(url: str, *, max_connections: int = 32) -> peewee.Database:
+    """A connection (pool) for `url`; SQLite gets WAL and a busy timeout so threads can share it."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = url[len("sqlite:///"):] or ":memory:"
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return peewee.SqliteDatabase(path, timeout=10, pragmas={
+            "journal_mode": "wal", "foreign_keys": 1, "synchronous": "normal",
+            "busy_timeout": 10_000})
+    return db_url.connect(
+        url.replace(parts.scheme + "://", "postgres+pool://", 1),
+        max_connections=max_connections, stale_timeout=300, timeout=10)
+
+
+def bind(settings) -> peewee.Database:
+    """Points every table at the database of `settings` (once per process, or again in tests)."""
+    handle = open_database(settings.database_url)
+    database.initialize(handle)
+    return handle
+
+
+def is_postgres() -> bool:
+    return isinstance(database.obj, peewee.PostgresqlDatabase)
+
+
+def migrate(data_dir: str = "var") -> list[str]:
+    """Applies every pending migration in order; safe when several processes start at once."""
+    with _migration_lock(data_dir):
+        runner = Runner(database.obj, directory=str(MIGRATIONS_DIR))
+        applied = runner.up()
+    for name in applied:
+        log.info("applied migration %s", name)
+    return applied
+
+
+def pending_migrations() -> list[str]:
+    runner = Runner(database.obj, directory=str(MIGRATIONS_DIR))
+    return [m.name for m in runner.status() if m.applied is None and m.path]
+
+
+@contextlib.contextmanager
+def _migration_lock(data_dir):
+    if is_postgres():
+        with database.connection_context():
+            database.execute_sql("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK_KEY,))
+            try:
+                yield
+            finally:
+                database.execute_sql("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK_KEY,))
+        return
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(data_dir) / "migrate.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def table_names() -> list[str]:
+    """Every table the migrations made, except their own history."""
+    return [name for name in database.get_tables() if name != "schema_migration"]
+
+
+def truncate_all() -> None:
+    """Empties every table (tests): one statement on Postgres, one per table on SQLite."""
+    names = table_names()
+    if not names:
+        return
+    with database.atomic():
+        if is_postgres():
+            database.execute_sql("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " CASCADE")
+        else:
+            database.execute_sql("PRAGMA defer_foreign_keys = ON")
+            for name in names:
+                database.execute_sql(f'DELETE FROM "{name}"')

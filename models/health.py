@@ -1,0 +1,94 @@
+"""Health: clock-offset checks of the worker and scheduler processes, and the health report."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from typing import Callable
+
+import peewee
+
+from models import clock
+from models.db import UtcDateTimeField, UUIDModel, database
+
+log = logging.getLogger(__name__)
+
+READING_FRESH_FOR = dt.timedelta(hours=2)   # two hourly checks
+
+
+class ClockReading(UUIDModel):
+    role = peewee.CharField(max_length=32)
+    instance = peewee.CharField(max_length=128)
+    server = peewee.CharField(max_length=255)
+    offset_seconds = peewee.FloatField(null=True)
+    error = peewee.TextField(null=True)
+    checked_at = UtcDateTimeField()
+
+
+class ClockOffsetTooLarge(RuntimeError):
+    """The local clock is further from NTP time than `PINGHOME_MAX_CLOCK_OFFSET_SECONDS`."""
+
+
+def check_clock(settings, *, role: str, instance: str, at_start: bool) -> clock.OffsetReading | None:
+    """Measures the offset against `PINGHOME_NTP_SERVER`, corrects `clock.now()` by it, logs it
+    and records it for the health check. An unreachable server is a warning; an offset past the
+    bound stops a starting process (`ClockOffsetTooLarge`) and is an error later on."""
+    if settings.ntp_server is None:
+        return None
+    reading = clock.measure_offset(settings.ntp_server, settings.ntp_timeout_seconds)
+    if not reading.reached:
+        log.warning("clock: NTP server %s unreachable (%s); keeping offset %.3f s",
+                    reading.server, reading.error, clock.offset_seconds())
+    elif abs(reading.offset_seconds) > settings.max_clock_offset_seconds:
+        message = (f"clock is {reading.offset_seconds:+.3f} s off {reading.server}, more than "
+                   f"PINGHOME_MAX_CLOCK_OFFSET_SECONDS={settings.max_clock_offset_seconds}")
+        if at_start:
+            raise ClockOffsetTooLarge(message + "; fix the system clock (e.g. run an NTP daemon)")
+        log.error("%s; correcting timestamps by it", message)
+    else:
+        log.info("clock: %+.3f s off %s", reading.offset_seconds, reading.server)
+    if reading.reached:
+        clock.set_offset(reading.offset_seconds)
+    _record(reading, role=role, instance=instance)
+    return reading
+
+
+def _record(reading, *, role, instance) -> None:
+    values = dict(server=reading.server, offset_seconds=reading.offset_seconds,
+                  error=reading.error, checked_at=clock.now())
+    with database.connection_context():
+        (ClockReading.insert(role=role, instance=instance, **values)
+         .on_conflict(conflict_target=[ClockReading.role, ClockReading.instance],
+                      update=values)
+         .execute())
+
+
+def report(*, broker_check: Callable[[], None], now) -> tuple[bool, dict]:
+    """Checks the database and the broker, and lists the processes' recent clock offsets.
+    Answers (healthy, body); healthy is False when the database or the broker is down."""
+    database_check = _timed(lambda: database.execute_sql("SELECT 1").fetchone())
+    broker = _timed(broker_check)
+    readings = []
+    if database_check["ok"]:
+        readings = [{"role": r.role, "instance": r.instance, "server": r.server,
+                     "offset_seconds": r.offset_seconds, "error": r.error,
+                     "checked_at": clock.isoformat(r.checked_at)}
+                    for r in ClockReading.select()
+                    .where(ClockReading.checked_at > now - READING_FRESH_FOR)
+                    .order_by(ClockReading.role, ClockReading.instance)]
+    healthy = database_check["ok"] and broker["ok"]
+    return healthy, {
+        "status": "ok" if healthy else "unavailable",
+        "checked_at": clock.isoformat(now),
+        "checks": {"database": database_check, "broker": broker,
+                   "clock": {"offset_seconds": clock.offset_seconds(), "processes": readings}},
+    }
+
+
+def _timed(check) -> dict:
+    started = time.monotonic()
+    try:
+        check()
+    except Exception as exc:   # any failure of a dependency is reported, not raised
+        return {"ok": False, "error": f"{exc.__class__.__name__}: {exc}"[:300]}
+    return {"ok": True, "latency_ms": round((time.monotonic() - started) * 1000, 2)}

@@ -1,0 +1,209 @@
+"""Settings: the environment, read once into a frozen object and checked at start-up.
+
+Nothing else in the project reads `os.environ`; tests build their own `Settings`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import limits
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot run with; the message names the variable."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///var/pinghome.db"
+    redis_url: str | None = None
+    smtp_url: str | None = None
+    mail_from: str = "Pinghome <noreply@pinghome.localhost>"
+    regions: tuple[str, ...] = ("local",)
+    secret_key: str = ""
+    ntp_server: str | None = "pool.ntp.org"
+    ntp_timeout_seconds: float = 2.0
+    max_clock_offset_seconds: float = 2.0
+    allow_private_targets: bool = True
+    bind_host: str = "127.0.0.1"
+    port: int = 8000
+    gateway_port: int = 8001
+    data_dir: str = "var"
+    log_level: str = "INFO"
+    max_body_bytes: int = 256 * 1024
+    access_token_ttl_seconds: int = 3600
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    code_ttl_seconds: int = 15 * 60
+    code_max_attempts: int = 5
+    sign_in_rate_limit: str = "10/minute"
+    code_rate_limit: str = "10/minute"
+    mail_max_attempts: int = 8
+    worker_threads: int = 8
+
+    @property
+    def is_embedded_broker(self) -> bool:
+        return self.redis_url is None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+    def replace(self, **changes) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+_REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def load_settings(environ: dict | None = None) -> Settings:
+    """Reads and checks every setting; raises `SettingsError` naming the first bad variable."""
+    env = os.environ if environ is None else environ
+    reader = _Reader(env)
+    data_dir = reader.text("PINGHOME_DATA_DIR", "var")
+    redis_url = reader.url("REDIS_URL", schemes={"redis", "rediss", "unix"})
+    settings = Settings(
+        database_url=reader.url("DATABASE_URL", schemes={"sqlite", "postgres", "postgresql"})
+        or f"sqlite:///{data_dir}/pinghome.db",
+        redis_url=redis_url,
+        smtp_url=reader.url("SMTP_URL", schemes={"smtp", "smtps"}),
+        mail_from=reader.text("PINGHOME_MAIL_FROM", Settings.mail_from),
+        regions=reader.regions("PINGHOME_REGIONS"),
+        secret_key=env.get("PINGHOME_SECRET_KEY") or _stored_secret_key(data_dir),
+        ntp_server=_ntp_server(env.get("PINGHOME_NTP_SERVER", "pool.ntp.org")),
+        ntp_timeout_seconds=reader.number("PINGHOME_NTP_TIMEOUT_SECONDS", 2.0, low=0.1, high=30),
+        max_clock_offset_seconds=reader.number("PINGHOME_MAX_CLOCK_OFFSET_SECONDS", 2.0,
+                                               low=0.001, high=3600),
+        allow_private_targets=reader.flag("PINGHOME_ALLOW_PRIVATE_TARGETS", redis_url is None),
+        bind_host=reader.text("PINGHOME_BIND_HOST", "127.0.0.1"),
+        port=reader.integer("PORT", 8000, low=1, high=65535),
+        gateway_port=reader.integer("GATEWAY_PORT", 8001, low=1, high=65535),
+        data_dir=data_dir,
+        log_level=reader.choice("PINGHOME_LOG_LEVEL", "INFO",
+                                {"DEBUG", "INFO", "WARNING", "ERROR"}),
+        max_body_bytes=reader.integer("PINGHOME_MAX_BODY_BYTES", 256 * 1024,
+                                      low=1024, high=64 * 1024 * 1024),
+        access_token_ttl_seconds=reader.integer("PINGHOME_ACCESS_TOKEN_TTL_SECONDS", 3600,
+                                                low=60, high=31 * 24 * 3600),
+        refresh_token_ttl_seconds=reader.integer("PINGHOME_REFRESH_TOKEN_TTL_SECONDS",
+                                                 30 * 24 * 3600, low=300, high=365 * 24 * 3600),
+        code_ttl_seconds=reader.integer("PINGHOME_CODE_TTL_SECONDS", 900, low=60, high=86400),
+        code_max_attempts=reader.integer("PINGHOME_CODE_MAX_ATTEMPTS", 5, low=1, high=20),
+        sign_in_rate_limit=reader.rate("PINGHOME_SIGN_IN_RATE_LIMIT", "10/minute"),
+        code_rate_limit=reader.rate("PINGHOME_CODE_RATE_LIMIT", "10/minute"),
+        mail_max_attempts=reader.integer("PINGHOME_MAIL_MAX_ATTEMPTS", 8, low=1, high=50),
+        worker_threads=reader.integer("PINGHOME_WORKER_THREADS", 8, low=1, high=1024),
+    )
+    if len(settings.secret_key) < 32:
+        raise SettingsError("PINGHOME_SECRET_KEY must be at least 32 characters long")
+    return settings
+
+
+def _ntp_server(value: str) -> str | None:
+    value = value.strip()
+    return None if value.lower() in {"", "off", "none"} else value
+
+
+def _stored_secret_key(data_dir: str) -> str:
+    """The key generated on first start and kept under the data directory (mode 0600)."""
+    path = Path(data_dir) / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its key
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+class _Reader:
+    def __init__(self, env):
+        self.env = env
+
+    def _raw(self, name):
+        value = self.env.get(name)
+        return None if value is None or value.strip() == "" else value.strip()
+
+    def text(self, name, default):
+        return self._raw(name) or default
+
+    def url(self, name, schemes):
+        value = self._raw(name)
+        if value is None:
+            return None
+        scheme = urlsplit(value).scheme
+        if scheme not in schemes:
+            raise SettingsError(
+                f"{name} must be a URL starting with one of "
+                f"{', '.join(sorted(s + '://' for s in schemes))}; got {value!r}")
+        return value
+
+    def integer(self, name, default, low, high):
+        value = self._raw(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number; got {value!r}") from None
+        if not low <= number <= high:
+            raise SettingsError(f"{name} must be between {low} and {high}; got {number}")
+        return number
+
+    def number(self, name, default, low, high):
+        value = self._raw(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number; got {value!r}") from None
+        if not low <= number <= high:
+            raise SettingsError(f"{name} must be between {low} and {high}; got {number}")
+        return number
+
+    def flag(self, name, default):
+        value = self._raw(name)
+        if value is None:
+            return default
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise SettingsError(f"{name} must be true or false; got {value!r}")
+
+    def choice(self, name, default, choices):
+        value = (self._raw(name) or default).upper()
+        if value not in choices:
+            raise SettingsError(f"{name} must be one of {', '.join(sorted(choices))}; got {value!r}")
+        return value
+
+    def rate(self, name, default):
+        value = self._raw(name) or default
+        try:
+            limits.parse(value)
+        except ValueError:
+            raise SettingsError(f"{name} must be a rate such as '10/minute'; got {value!r}") from None
+        return value
+
+    def regions(self, name):
+        value = self._raw(name) or "local"
+        names = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+        bad = [region for region in names if not _REGION.match(region)]
+        if not names or bad:
+            raise SettingsError(
+                f"{name} must be a comma-separated list of region names "
+                f"(lower-case letters, digits and '-'); got {value!r}")
+        return names

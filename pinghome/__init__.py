@@ -1,0 +1,1 @@
+"""Process entry points: the `pinghome` command and the start-up every role shares."""

@@ -1,0 +1,5 @@
+import sys
+
+from pinghome.cli import main
+
+sys.exit(main())

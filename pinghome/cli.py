@@ -1,0 +1,67 @@
+"""`pinghome`: migrate, up (everything in one process), scheduler, worker."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from models.settings import SettingsError, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pinghome", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("up", help="run api, gateway, scheduler and a worker in one process")
+    commands.add_parser("scheduler", help="enqueue due jobs (one leader, others stand by)")
+    worker = commands.add_parser("worker", help="run jobs; with --region, that region's probes")
+    worker.add_argument("--region", help="consume only this region's probe queue")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"pinghome: bad setting: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "migrate":
+        return _migrate(settings)
+    return _run_until_signalled(args, settings)
+
+
+def _migrate(settings) -> int:
+    from models import db
+    from pinghome.runtime import prepare
+
+    prepare(settings)
+    applied = db.migrate(settings.data_dir)
+    print(f"applied {len(applied)} migration(s){': ' + ', '.join(applied) if applied else ''}")
+    return 0
+
+
+def _run_until_signalled(args, settings) -> int:
+    from models.health import ClockOffsetTooLarge
+    from pinghome import roles
+    from workers.runner import UnknownRegion
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        if args.command == "up":
+            roles.run_embedded(settings, stop)
+        elif args.command == "scheduler":
+            roles.run_scheduler(settings, stop)
+        else:
+            roles.run_worker(settings, args.region, stop)
+    except ClockOffsetTooLarge as exc:
+        print(f"pinghome: refusing to start: {exc}", file=sys.stderr)
+        return 3
+    except UnknownRegion as exc:
+        print(f"pinghome: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""The long-running roles: scheduler, worker, and all of them in one process (`up`)."""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+
+import waitress
+
+from models import db, health
+from pinghome.runtime import prepare
+from scheduler.lock import leader_lock
+from scheduler.loop import Scheduler
+from scheduler.tasks import periodic_tasks
+from workers.runner import queues_for, start_worker
+
+log = logging.getLogger(__name__)
+
+CLOCK_CHECK_SECONDS = 3600
+
+
+def instance_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def watch_clock(settings, role: str, stop: threading.Event) -> None:
+    """Checks the clock now (refusing to start when it is too far off) and every hour after."""
+    instance = instance_name()
+    health.check_clock(settings, role=role, instance=instance, at_start=True)
+
+    def loop():
+        while not stop.wait(CLOCK_CHECK_SECONDS):
+            health.check_clock(settings, role=role, instance=instance, at_start=False)
+
+    threading.Thread(target=loop, name=f"clock-{role}", daemon=True).start()
+
+
+def run_scheduler(settings, stop: threading.Event) -> None:
+    prepare(settings)
+    watch_clock(settings, "scheduler", stop)
+    log.info("scheduler %s starting", instance_name())
+    Scheduler(leader_lock(settings), periodic_tasks()).run(stop)
+
+
+def run_worker(settings, region: str | None, stop: threading.Event) -> None:
+    queues = queues_for(settings, region)
+    broker = prepare(settings)
+    watch_clock(settings, f"worker.{region}" if region else "worker", stop)
+    worker = start_worker(broker, settings, queues)
+    log.info("worker %s consuming %s", instance_name(), ", ".join(sorted(queues)))
+    stop.wait()
+    worker.stop()
+
+
+def run_embedded(settings, stop: threading.Event) -> None:
+    """api, gateway, scheduler and a worker of every queue in this one process."""
+    from api.app import create_app
+    from api.gateway import create_gateway
+
+    broker = prepare(settings)
+    db.migrate(settings.data_dir)
+    watch_clock(settings, "embedded", stop)
+    worker = start_worker(broker, settings, None)
+    servers = [waitress.create_server(create_app(settings), host=settings.bind_host,
+                                      port=settings.port, threads=8, ident="pinghome"),
+               waitress.create_server(create_gateway(settings), host=settings.bind_host,
+                                      port=settings.gateway_port, threads=8, ident="pinghome")]
+    for server in servers:
+        threading.Thread(target=server.run, name="http", daemon=True).start()
+    scheduler = threading.Thread(target=Scheduler(leader_lock(settings), periodic_tasks()).run,
+                                 args=(stop,), name="scheduler", daemon=True)
+    scheduler.start()
+    log.info("pinghome is up: API on http://%s:%d, gateway on http://%s:%d (%s, %s)",
+             settings.bind_host, settings.port, settings.bind_host, settings.gateway_port,
+             settings.database_url, settings.redis_url or "in-process broker")
+    stop.wait()
+    for server in servers:
+        server.close()
+    scheduler.join(timeout=5)
+    worker.stop()

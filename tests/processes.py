@@ -1,0 +1,96 @@
+"""Running the real `pinghome` and gunicorn processes in tests, and talking to them over HTTP."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Process:
+    """A child process whose combined output goes to a file the test can search."""
+
+    def __init__(self, args: list[str], env: dict, log_path: Path, cwd: Path = ROOT):
+        self.log_path = log_path
+        self._log = open(log_path, "wb")
+        full_env = {"PATH": os.environ["PATH"], "PYTHONUNBUFFERED": "1", **env}
+        self.popen = subprocess.Popen(args, env=full_env, cwd=cwd, stdout=self._log,
+                                      stderr=subprocess.STDOUT)
+
+    @classmethod
+    def pinghome(cls, *args: str, env: dict, log_path: Path) -> "Process":
+        return cls([sys.executable, "-m", "pinghome", *args], env, log_path)
+
+    @classmethod
+    def gunicorn(cls, app: str, port: int, *, env: dict, log_path: Path) -> "Process":
+        return cls([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+                    "--workers", "2", "--threads", "4", app], env, log_path)
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_output(self, pattern: str, timeout: float = 30, after: int = 0) -> re.Match:
+        """Polls the output (from character `after`) until `pattern` appears."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = re.search(pattern, self.output()[after:])
+            if match:
+                return match
+            if self.popen.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"{pattern!r} not seen (exit {self.popen.poll()}):\n{self.output()}")
+
+    def wait_exit(self, timeout: float = 30) -> int:
+        return self.popen.wait(timeout)
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(15)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+        self._log.close()
+
+    def kill(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait(10)
+
+
+def call(method: str, url: str, body: dict | None = None, token: str | None = None,
+         timeout: float = 10) -> tuple[int, dict]:
+    """One HTTP request as curl would send it; answers (status, decoded JSON body)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"{url} did not answer within {timeout} s")
