@@ -90,10 +90,22 @@ class Validation:
                                  code="invalid_fields") from None
 
     def _read(self, req) -> bytes:
-        raw = req.bounded_stream.read(self.max_body_bytes + 1)
-        if len(raw) > self.max_body_bytes:
+        """Reads at most one byte past the limit. A chunked body has no Content-Length, so
+        Falcon's bounded stream would read it as empty; gunicorn and waitress mark such input
+        EOF-terminated (PEP 3333's `wsgi.input_terminated`), which makes the raw stream safe."""
+        stream = req.bounded_stream
+        if req.content_length is None and req.env.get("wsgi.input_terminated"):
+            stream = req.stream
+        chunks, size = [], 0
+        while size <= self.max_body_bytes:
+            chunk = stream.read(self.max_body_bytes + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > self.max_body_bytes:
             raise _too_large(self.max_body_bytes)
-        return raw
+        return b"".join(chunks)
 
 
 def _summary(fields: dict) -> str:

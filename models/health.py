@@ -56,11 +56,14 @@ def check_clock(settings, *, role: str, instance: str, at_start: bool) -> clock.
 def _record(reading, *, role, instance) -> None:
     values = dict(server=reading.server, offset_seconds=reading.offset_seconds,
                   error=reading.error, checked_at=clock.now())
-    with database.connection_context():
-        (ClockReading.insert(role=role, instance=instance, **values)
-         .on_conflict(conflict_target=[ClockReading.role, ClockReading.instance],
-                      update=values)
-         .execute())
+    try:
+        with database.connection_context():
+            (ClockReading.insert(role=role, instance=instance, **values)
+             .on_conflict(conflict_target=[ClockReading.role, ClockReading.instance],
+                          update=values)
+             .execute())
+    except peewee.DatabaseError as exc:   # the reading is logged already; the next one is kept
+        log.warning("clock: could not record the reading: %s", exc)
 
 
 def report(*, broker_check: Callable[[], None], now) -> tuple[bool, dict]:

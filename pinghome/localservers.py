@@ -58,25 +58,26 @@ class Postgres:
         try:
             self._run(_postgres_bin("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
                       "-E", "UTF8", "--no-sync")
-            options = (f"-p {self.port} -h 127.0.0.1 -k {self.dir} -c fsync=off "
-                       f"-c synchronous_commit=off -c full_page_writes=off "
-                       f"-c max_connections=300")
-            self._run(_postgres_bin("pg_ctl"), "-D", str(data), "-o", options,
-                      "-l", str(self.dir / "log"), "-w", "-t", "60", "start")
+            self._pg_ctl_start()
             self._run(_postgres_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port),
                       "-U", "postgres", "pinghome")
         except subprocess.CalledProcessError as exc:
             raise ServerUnavailable(f"Postgres did not start: {exc.stderr or exc.stdout}") from exc
         return self
 
+    def _pg_ctl_start(self):
+        options = (f"-p {self.port} -h 127.0.0.1 -k {self.dir} -c fsync=off "
+                   f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
+        self._run(_postgres_bin("pg_ctl"), "-D", str(self.dir / "data"), "-o", options,
+                  "-l", str(self.dir / "log"), "-w", "-t", "60", "start")
+
     def stop(self, mode: str = "fast") -> None:
         self._run(_postgres_bin("pg_ctl"), "-D", str(self.dir / "data"), "-m", mode, "-w",
                   "stop", check=False)
 
     def restart(self) -> None:
-        data = self.dir / "data"
-        self._run(_postgres_bin("pg_ctl"), "-D", str(data), "-l", str(self.dir / "log"),
-                  "-w", "start")
+        """Starts a stopped server again, on the same port with the same data."""
+        self._pg_ctl_start()
 
     def destroy(self) -> None:
         self.stop("immediate")

@@ -6,6 +6,7 @@ import os
 import socket
 import threading
 
+import peewee
 import waitress
 
 from models import db, health
@@ -36,8 +37,32 @@ def watch_clock(settings, role: str, stop: threading.Event) -> None:
     threading.Thread(target=loop, name=f"clock-{role}", daemon=True).start()
 
 
+def wait_for_schema(stop: threading.Event, retry_seconds: float = 2.0) -> bool:
+    """Waits until the database answers and has every migration applied (so a worker started
+    before the database, or before `pinghome migrate`, starts once they are ready). False if
+    stopped while waiting."""
+    said = None
+    while not stop.is_set():
+        try:
+            with db.database.connection_context():
+                pending = db.pending_migrations()
+        except peewee.DatabaseError as exc:
+            problem = f"database unreachable ({exc.__class__.__name__}: {exc}".strip() + ")"
+        else:
+            if not pending:
+                return True
+            problem = f"database schema is behind ({', '.join(pending)}): run `pinghome migrate`"
+        if problem != said:
+            log.warning("%s; waiting", problem)
+            said = problem
+        stop.wait(retry_seconds)
+    return False
+
+
 def run_scheduler(settings, stop: threading.Event) -> None:
     prepare(settings)
+    if not wait_for_schema(stop):
+        return
     watch_clock(settings, "scheduler", stop)
     log.info("scheduler %s starting", instance_name())
     Scheduler(leader_lock(settings), periodic_tasks()).run(stop)
@@ -46,6 +71,8 @@ def run_scheduler(settings, stop: threading.Event) -> None:
 def run_worker(settings, region: str | None, stop: threading.Event) -> None:
     queues = queues_for(settings, region)
     broker = prepare(settings)
+    if not wait_for_schema(stop):
+        return
     watch_clock(settings, f"worker.{region}" if region else "worker", stop)
     worker = start_worker(broker, settings, queues)
     log.info("worker %s consuming %s", instance_name(), ", ".join(sorted(queues)))

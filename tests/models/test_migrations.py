@@ -1,0 +1,108 @@
+"""`pinghome migrate` brings any earlier schema up to date without losing data."""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import itertools
+import tempfile
+import uuid
+
+import peewee
+import psycopg2
+import pytest
+from playhouse.migrations import Runner
+
+import models  # noqa: F401  (registers every table)
+from models import accounts, db, health, mail, organisations
+
+_numbers = itertools.count()
+LIVE_MODELS = [organisations.Organisation, organisations.Team, organisations.Membership,
+               accounts.Customer, accounts.Session, accounts.OneTimeCode, mail.MailOutbox,
+               health.ClockReading]
+
+
+@pytest.fixture
+def scratch(servers):
+    with scratch_database(servers) as handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def scratch_database(servers):
+    """An empty database of this session's kind, for one migration run."""
+    if servers["postgres"] is None:
+        path = tempfile.mktemp(suffix=".db", prefix="pinghome-migrate-")
+        handle = db.open_database(f"sqlite:///{path}")
+        yield handle
+        handle.close()
+        return
+    name = f"scratch_{next(_numbers)}_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(servers["postgres"].url.rsplit("/", 1)[0] + "/postgres")
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    handle = db.open_database(servers["postgres"].url.rsplit("/", 1)[0] + f"/{name}")
+    yield handle
+    handle.close_all() if hasattr(handle, "close_all") else handle.close()
+    admin.cursor().execute(f'DROP DATABASE "{name}"')
+    admin.close()
+
+
+def runner(database) -> Runner:
+    return Runner(database, directory=str(db.MIGRATIONS_DIR))
+
+
+def schema_of(database) -> dict:
+    return {table: sorted((c.name, c.data_type.lower(), c.null) for c in database.get_columns(table))
+            for table in database.get_tables()}
+
+
+def indexes_of(database) -> dict:
+    return {table: sorted((tuple(i.columns), i.unique) for i in database.get_indexes(table))
+            for table in database.get_tables()}
+
+
+def test_an_upgrade_from_the_first_migration_keeps_the_data_and_matches_a_fresh_schema(
+        scratch, servers):
+    first = runner(scratch).migrations()[0].name
+    assert runner(scratch).up(target=first) == [first]
+    organisation_id, customer_id = uuid.uuid4(), uuid.uuid4()
+    now = dt.datetime(2026, 1, 2, 3, 4, 5)
+    Organisation = peewee.Table("organisation", ("id", "name", "created_at")).bind(scratch)
+    Customer = peewee.Table("customer", ("id", "organisation_id", "email", "name", "surname",
+                                         "password_hash", "created_at", "confirmed_at",
+                                         "password_changed_at")).bind(scratch)
+    # SQLite keeps UUIDs as 32 hex digits, as peewee's UUIDField writes them
+    Organisation.insert(id=organisation_id.hex, name="Early Org", created_at=now).execute()
+    Customer.insert(id=customer_id.hex, organisation_id=organisation_id.hex, email="early@example.com",
+                    name="Early", surname="Bird", password_hash="x", created_at=now,
+                    confirmed_at=now, password_changed_at=now).execute()
+
+    applied = runner(scratch).up()
+
+    assert applied == [m.name for m in runner(scratch).migrations()][1:]
+    with scratch.bind_ctx(LIVE_MODELS):
+        kept = accounts.Customer.get_by_id(customer_id)
+        assert (kept.email, kept.organisation.name) == ("early@example.com", "Early Org")
+        assert kept.created_at == now.replace(tzinfo=dt.timezone.utc)
+    upgraded_schema, upgraded_indexes = schema_of(scratch), indexes_of(scratch)
+    with scratch_database(servers) as fresh:
+        runner(fresh).up()
+        assert upgraded_schema == schema_of(fresh)
+        assert upgraded_indexes == indexes_of(fresh)
+
+
+def test_migrating_again_changes_nothing(scratch):
+    runner(scratch).up()
+    before = schema_of(scratch)
+    assert runner(scratch).up() == []
+    assert schema_of(scratch) == before
+
+
+def test_the_live_models_match_the_migrated_schema(scratch):
+    """Catches a model change that forgot its migration."""
+    runner(scratch).up()
+    for model in LIVE_MODELS:
+        table = model._meta.table_name
+        migrated = {c.name for c in scratch.get_columns(table)}
+        declared = {f.column_name for f in model._meta.sorted_fields}
+        assert migrated == declared, table

@@ -1,0 +1,66 @@
+"""Settings are read once from the environment and refused with a message naming the variable."""
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from models.settings import SettingsError, load_settings
+
+KEY = {"PINGHOME_SECRET_KEY": "k" * 40}
+
+
+def test_defaults_are_the_embedded_form(tmp_path):
+    settings = load_settings({**KEY, "PINGHOME_DATA_DIR": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path}/pinghome.db"
+    assert settings.redis_url is None and settings.smtp_url is None
+    assert settings.regions == ("local",)
+    assert settings.allow_private_targets is True
+    assert (settings.port, settings.gateway_port) == (8000, 8001)
+    assert settings.ntp_server == "pool.ntp.org"
+
+
+def test_private_targets_are_refused_by_default_in_the_distributed_form():
+    settings = load_settings({**KEY, "REDIS_URL": "redis://127.0.0.1:6379/0",
+                              "DATABASE_URL": "postgres://u@h/db"})
+    assert settings.allow_private_targets is False
+
+
+def test_values_are_parsed():
+    settings = load_settings({**KEY, "PINGHOME_REGIONS": "eu-central-1, us-east-1,eu-central-1",
+                              "PORT": "9000", "PINGHOME_NTP_SERVER": "off",
+                              "PINGHOME_ALLOW_PRIVATE_TARGETS": "no",
+                              "SMTP_URL": "smtps://u:p@mail.example.com:465"})
+    assert settings.regions == ("eu-central-1", "us-east-1")
+    assert settings.port == 9000
+    assert settings.ntp_server is None
+    assert settings.allow_private_targets is False
+
+
+@pytest.mark.parametrize("name, value", [
+    ("DATABASE_URL", "mysql://u@h/db"),
+    ("REDIS_URL", "http://localhost"),
+    ("SMTP_URL", "mail.example.com"),
+    ("PORT", "eighty"),
+    ("PORT", "70000"),
+    ("GATEWAY_PORT", "0"),
+    ("PINGHOME_REGIONS", "EU Central"),
+    ("PINGHOME_REGIONS", ","),
+    ("PINGHOME_ALLOW_PRIVATE_TARGETS", "maybe"),
+    ("PINGHOME_MAX_CLOCK_OFFSET_SECONDS", "-1"),
+    ("PINGHOME_LOG_LEVEL", "loud"),
+    ("PINGHOME_SIGN_IN_RATE_LIMIT", "lots"),
+    ("PINGHOME_SECRET_KEY", "short"),
+])
+def test_a_bad_value_is_refused_naming_the_variable(name, value):
+    with pytest.raises(SettingsError, match=name):
+        load_settings({**KEY, name: value})
+
+
+def test_the_secret_key_is_generated_once_and_kept_private(tmp_path):
+    first = load_settings({"PINGHOME_DATA_DIR": str(tmp_path)})
+    second = load_settings({"PINGHOME_DATA_DIR": str(tmp_path)})
+    assert first.secret_key == second.secret_key and len(first.secret_key) >= 32
+    mode = os.stat(tmp_path / "secret_key").st_mode
+    assert stat.S_IMODE(mode) == 0o600
