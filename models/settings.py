@@ -151,25 +151,19 @@ class _Reader:
         return value
 
     def integer(self, name, default, low, high):
-        value = self._raw(name)
-        if value is None:
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            raise SettingsError(f"{name} must be a whole number; got {value!r}") from None
-        if not low <= number <= high:
-            raise SettingsError(f"{name} must be between {low} and {high}; got {number}")
-        return number
+        return self._number(name, default, low, high, int, "a whole number")
 
     def number(self, name, default, low, high):
+        return self._number(name, default, low, high, float, "a number")
+
+    def _number(self, name, default, low, high, kind, described):
         value = self._raw(name)
         if value is None:
             return default
         try:
-            number = float(value)
+            number = kind(value)
         except ValueError:
-            raise SettingsError(f"{name} must be a number; got {value!r}") from None
+            raise SettingsError(f"{name} must be {described}; got {value!r}") from None
         if not low <= number <= high:
             raise SettingsError(f"{name} must be between {low} and {high}; got {number}")
         return number

@@ -92,7 +92,7 @@ def test_smtp_credentials_from_the_url_are_used():
 
 def test_a_message_queued_in_a_rolled_back_transaction_is_never_sent(broker, smtp_sink):
     class Abort(Exception):
-        pass
+        """Raised to roll the transaction back."""
 
     with pytest.raises(Abort), held_jobs() as record:
         with database.atomic():
