@@ -10,7 +10,7 @@ import functools
 import falcon
 
 from api import errors, middleware, openapi
-from api.resources import accounts, health
+from api.resources import accounts, channels, customers, health, services, teams
 from models.settings import load_settings
 from pinghome.runtime import prepare
 from workers.broker import ping
@@ -26,8 +26,40 @@ def routes(settings, broker) -> list[tuple[str, object]]:
         ("/v1/account/password", accounts.Password(settings)),
         ("/v1/auth", accounts.Auth(settings)),
         ("/v1/auth/refresh", accounts.AuthRefresh(settings)),
-        ("/v1/customer/{customer_id:uuid}", accounts.CustomerItem(settings)),
+        ("/v1/customer", customers.CustomerSelf(settings)),
+        ("/v1/customer/username", customers.Username(settings)),
+        ("/v1/customer/feedback", customers.Feedback(settings)),
+        ("/v1/customer/{customer_id:uuid}", customers.CustomerItem(settings)),
+        *channel_routes(settings, "/v1/customer/{customer_id:uuid}", "customer"),
+        ("/v1/team", teams.TeamCollection(settings)),
+        ("/v1/teams", teams.TeamList(settings)),
+        ("/v1/team/{team_id:uuid}", teams.TeamItem(settings)),
+        ("/v1/team/{team_id:uuid}/members", teams.MemberList(settings)),
+        ("/v1/team/{team_id:uuid}/member/{member_id:uuid}", teams.MemberItem(settings)),
+        ("/v1/team/{team_id:uuid}/invitations", teams.InvitationList(settings)),
+        ("/v1/team/{team_id:uuid}/invitation", teams.InvitationCollection(settings)),
+        ("/v1/team/{team_id:uuid}/invitation/reminder", teams.InvitationReminder(settings)),
+        ("/v1/invitation/{token}", teams.InvitationByToken(settings)),
+        ("/v1/invitation/{token}/acceptance", teams.InvitationAcceptance(settings)),
+        ("/v1/invitation/{token}/decline", teams.InvitationDecline(settings)),
+        *channel_routes(settings, "/v1/team/{team_id:uuid}", "team"),
+        ("/v1/team/{team_id:uuid}/services", services.TeamServices(settings)),
+        ("/v1/service", services.ServiceCollection(settings)),
+        ("/v1/service/{service_id:uuid}", services.ServiceItem(settings)),
+        ("/v1/team-service/{service_id:uuid}", services.ServiceDetails(settings)),
+        ("/v1/plan/{plan}/{version}/limits", services.PlanLimits(settings)),
         ("/v1/health-check", health.HealthCheck(functools.partial(ping, broker))),
+    ]
+
+
+def channel_routes(settings, prefix: str, kind: str) -> list[tuple[str, object]]:
+    return [
+        (f"{prefix}/notification-channel", channels.ChannelCollection(settings, kind)),
+        (f"{prefix}/notification-channels", channels.ChannelList(settings, kind)),
+        (f"{prefix}/notification-channel/verification",
+         channels.ChannelVerification(settings, kind)),
+        (f"{prefix}/notification-channel/test", channels.ChannelTest(settings, kind)),
+        (f"{prefix}/notification-channel/enabled", channels.ChannelEnabled(settings, kind)),
     ]
 
 

@@ -2,4 +2,5 @@
 
 Importing the package registers every table, so deferred foreign keys resolve.
 """
-from models import accounts, health, mail, organisations  # noqa: F401
+from models import (accounts, channels, customers, health, invitations, mail,  # noqa: F401
+                    organisations, services)

@@ -27,6 +27,7 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 CONFIRM_ACCOUNT = "confirm_account"
 RECOVER_PASSWORD = "recover_password"
+CHANGE_EMAIL = "change_email"
 
 
 class Customer(UUIDModel):
@@ -101,7 +102,7 @@ def sign_up(*, name: str, surname: str, email: str, password: str, settings, now
                 organisation=organisation, email=email, name=name, surname=surname,
                 password_hash=_hasher.hash(password), created_at=now, password_changed_at=now)
             create_team(organisation, name="My team", owner=customer, now=now)
-            _send_code(customer, CONFIRM_ACCOUNT, settings=settings, now=now)
+            send_code(customer, CONFIRM_ACCOUNT, settings=settings, now=now)
     except peewee.IntegrityError:
         raise _email_taken() from None
     return customer
@@ -122,10 +123,10 @@ def confirm_account(*, email: str, code: str, settings, now) -> Customer:
         raise CodeInvalid("The confirmation code is wrong.", fields={"confirmation_code": "wrong"})
     if customer.is_confirmed:
         raise Conflict("This account is already confirmed; sign in.", code="already_confirmed")
-    checked = _check_code(customer, CONFIRM_ACCOUNT, code, field="confirmation_code",
+    checked = check_code(customer, CONFIRM_ACCOUNT, code, field="confirmation_code",
                           settings=settings, now=now)
     with database.atomic():
-        _spend_code(checked, field="confirmation_code", now=now)
+        spend_code(checked, field="confirmation_code", now=now)
         Customer.update(confirmed_at=now).where(Customer.id == customer.id).execute()
     return Customer.get_by_id(customer.id)
 
@@ -139,7 +140,7 @@ def resend_confirmation(*, email: str, settings, now) -> None:
     if customer is None or customer.is_confirmed:
         return
     with database.atomic():
-        _send_code(customer, CONFIRM_ACCOUNT, settings=settings, now=now)
+        send_code(customer, CONFIRM_ACCOUNT, settings=settings, now=now)
 
 
 # -- sessions -------------------------------------------------------------------------------
@@ -212,7 +213,7 @@ def request_password_recovery(*, email: str, settings, now) -> None:
     if customer is None:
         return
     with database.atomic():
-        _send_code(customer, RECOVER_PASSWORD, settings=settings, now=now)
+        send_code(customer, RECOVER_PASSWORD, settings=settings, now=now)
 
 
 def recover_password(*, email: str, code: str, password: str, settings, now) -> None:
@@ -223,10 +224,10 @@ def recover_password(*, email: str, code: str, password: str, settings, now) -> 
     customer = Customer.get_or_none(Customer.email == email)
     if customer is None:
         raise CodeInvalid("The recovery code is wrong.", fields={"code": "wrong"})
-    checked = _check_code(customer, RECOVER_PASSWORD, code, field="code",
+    checked = check_code(customer, RECOVER_PASSWORD, code, field="code",
                           settings=settings, now=now)
     with database.atomic():
-        _spend_code(checked, field="code", now=now)
+        spend_code(checked, field="code", now=now)
         _set_password(customer, password, now=now)
         (Customer.update(confirmed_at=peewee.fn.COALESCE(Customer.confirmed_at, now))
          .where(Customer.id == customer.id).execute())
@@ -327,6 +328,9 @@ _CODE_MAIL = {
     CONFIRM_ACCOUNT: ("Your Pinghome confirmation code",
                       "Welcome to Pinghome, {name}.\n\nYour confirmation code is {code}. "
                       "It expires in {minutes} minutes.\n"),
+    CHANGE_EMAIL: ("Confirm your new Pinghome sign-in address",
+                   "Hello {name},\n\nTo make this address your Pinghome sign-in, enter the code "
+                   "{code}. It expires in {minutes} minutes.\n"),
     RECOVER_PASSWORD: ("Your Pinghome password recovery code",
                        "Hello {name},\n\nYour password recovery code is {code}. "
                        "It expires in {minutes} minutes.\nIf you did not ask for it, "
@@ -334,18 +338,19 @@ _CODE_MAIL = {
 }
 
 
-def _send_code(customer: Customer, purpose: str, *, settings, now) -> None:
+def send_code(customer: Customer, purpose: str, *, settings, now, target: str | None = None) -> None:
     """Issues a new 6-digit code (earlier unused ones of the same purpose stop working) and
-    mails it. Call inside a transaction: the mail goes out only if the code is stored."""
+    mails it, to `target` when given (a new address to prove). Call inside a transaction: the
+    mail goes out only if the code is stored."""
     (OneTimeCode.update(used_at=now)
      .where(OneTimeCode.customer == customer, OneTimeCode.purpose == purpose,
             OneTimeCode.used_at.is_null()).execute())
     code = f"{secrets.randbelow(1_000_000):06d}"
-    OneTimeCode.create(customer=customer, purpose=purpose,
+    OneTimeCode.create(customer=customer, purpose=purpose, target=target,
                        code_hash=_code_digest(settings, customer, purpose, code), created_at=now,
                        expires_at=now + dt.timedelta(seconds=settings.code_ttl_seconds))
     subject, body = _CODE_MAIL[purpose]
-    mail.queue_mail(customer.email, subject,
+    mail.queue_mail(target or customer.email, subject,
                     body.format(name=customer.name, code=code,
                                 minutes=settings.code_ttl_seconds // 60), now=now)
 
@@ -354,7 +359,7 @@ def _code_digest(settings, customer, purpose, code) -> str:
     return _digest(settings, f"{purpose}:{customer.id}:{code}")
 
 
-def _check_code(customer, purpose, code, *, field, settings, now) -> OneTimeCode:
+def check_code(customer, purpose, code, *, field, settings, now) -> OneTimeCode:
     """Spends one attempt on the latest code of `purpose` and answers it if `code` matches.
 
     Call outside a transaction: the attempt must stick even when the check fails. It is
@@ -380,7 +385,7 @@ def _check_code(customer, purpose, code, *, field, settings, now) -> OneTimeCode
     return latest
 
 
-def _spend_code(checked: OneTimeCode, *, field, now) -> None:
+def spend_code(checked: OneTimeCode, *, field, now) -> None:
     """Marks a checked code used; of two requests racing with the same code, one wins."""
     used = (OneTimeCode.update(used_at=now)
             .where(OneTimeCode.id == checked.id, OneTimeCode.used_at.is_null()).execute())

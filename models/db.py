@@ -71,6 +71,23 @@ def is_postgres() -> bool:
     return isinstance(database.obj, peewee.PostgresqlDatabase)
 
 
+@contextlib.contextmanager
+def serialized():
+    """A transaction for read-check-write rules (the last owner of a team, dense priorities):
+    rows read through `locked(query)` stay ours until commit. Postgres locks them with FOR
+    UPDATE; SQLite has no row locks, so its transaction takes the write lock at BEGIN."""
+    if is_postgres() or database.in_transaction():
+        with database.atomic():
+            yield
+    else:
+        with database.atomic(lock_type="IMMEDIATE"):
+            yield
+
+
+def locked(query):
+    return query.for_update() if is_postgres() else query
+
+
 def migrate(data_dir: str = "var") -> list[str]:
     """Applies every pending migration in order; safe when several processes start at once."""
     with _migration_lock(data_dir):

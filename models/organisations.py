@@ -1,15 +1,26 @@
-"""Organisations, their teams and who belongs to each team with which role."""
+"""Organisations, their teams, and who belongs to each team with which role.
+
+Roles mean: `user` reads, `manager` also changes the team's configuration (services, channels,
+monitors), `owner` also manages members and the team itself. A team always keeps an owner.
+Access is by membership: a team the caller does not belong to is not found, whichever
+organisation it is in.
+"""
 from __future__ import annotations
 
 import peewee
 
-from models.db import UtcDateTimeField, UUIDModel
+from models import plans
+from models.db import UtcDateTimeField, UUIDModel, database, locked, serialized
+from models.errors import Conflict, Forbidden, NotFound
 
 ROLES = ("owner", "manager", "user")
+_RANK = {"user": 0, "manager": 1, "owner": 2}
 
 
 class Organisation(UUIDModel):
     name = peewee.CharField(max_length=200)
+    plan = peewee.CharField(max_length=32, default=plans.DEFAULT_PLAN[0])
+    plan_version = peewee.CharField(max_length=16, default=plans.DEFAULT_PLAN[1])
     created_at = UtcDateTimeField()
 
 
@@ -47,3 +58,147 @@ def teams_of(customer) -> list[tuple[Team, str]]:
             .where(Membership.customer == customer)
             .order_by(Team.created_at, Team.name))
     return [(row.team, row.role) for row in rows]
+
+
+# -- access -------------------------------------------------------------------------------
+
+def membership(caller, team_id) -> Membership:
+    """The caller's membership of `team_id`; `NotFound` for a team the caller is not in."""
+    found = (Membership.select(Membership, Team).join(Team)
+             .where(Membership.team == team_id, Membership.customer == caller.customer.id)
+             .first())
+    if found is None:
+        raise NotFound("No such team.")
+    return found
+
+
+def team_for(caller, team_id, role: str = "user") -> Team:
+    """The team `team_id` if the caller holds at least `role` in it (`Forbidden` otherwise)."""
+    found = membership(caller, team_id)
+    if _RANK[found.role] < _RANK[role]:
+        raise Forbidden(f"This needs the {role} role in team '{found.team.name}'; you are "
+                        f"{found.role}.", code="role_required")
+    return found.team
+
+
+# -- teams --------------------------------------------------------------------------------
+
+def add_team(caller, *, name: str, now) -> Team:
+    """Creates a team in the caller's organisation with the caller as its owner."""
+    organisation = Organisation.get_by_id(caller.organisation_id)
+    with serialized():
+        used = Team.select().where(Team.organisation == organisation).count()
+        plans.ensure_room(organisation, "teams", used)
+        return create_team(organisation, name=name, owner=caller.customer, now=now)
+
+
+def list_teams(caller) -> list[tuple[Team, str, int]]:
+    """The caller's teams with the caller's role and the number of members, oldest first."""
+    counts = dict(Membership.select(Membership.team, peewee.fn.COUNT(Membership.id))
+                  .where(Membership.team.in_([t.id for t, _ in teams_of(caller.customer)]))
+                  .group_by(Membership.team).tuples())
+    return [(team, role, counts.get(team.id, 0)) for team, role in teams_of(caller.customer)]
+
+
+def rename_team(caller, team_id, *, name: str) -> tuple[Team, str, int]:
+    """Renames the team (managers and owners); answers it as `list_teams` does."""
+    team = team_for(caller, team_id, "manager")
+    Team.update(name=name).where(Team.id == team.id).execute()
+    return next(found for found in list_teams(caller) if found[0].id == team.id)
+
+
+def delete_team(caller, team_id) -> None:
+    """Deletes a team with its memberships, channels and invitations. Refused (409) while it
+    owns services, and for the organisation's last team: nothing is deleted silently."""
+    team = team_for(caller, team_id, "owner")
+    with serialized():
+        if team.services.exists():
+            raise Conflict(f"Team '{team.name}' still owns services; delete them or move their "
+                           "monitors first.", code="team_not_empty")
+        if Team.select().where(Team.organisation == team.organisation_id).count() == 1:
+            raise Conflict("This is the organisation's last team; an organisation keeps at "
+                           "least one.", code="last_team")
+        Team.delete().where(Team.id == team.id).execute()
+
+
+# -- members ------------------------------------------------------------------------------
+
+def list_members(caller, team_id) -> list[Membership]:
+    team = team_for(caller, team_id, "user")
+    return list(Membership.select().where(Membership.team == team)
+                .order_by(Membership.joined_at))
+
+
+def remove_member(caller, team_id, member_id) -> None:
+    """Owners remove members; anyone may leave. The last owner can do neither."""
+    own = membership(caller, team_id)
+    if str(member_id) != str(caller.customer.id):
+        team_for(caller, team_id, "owner")
+    with serialized():
+        _lock(own.team)
+        target = _member(own.team, member_id)
+        _keep_an_owner(own.team, target, leaving=True)
+        Membership.delete().where(Membership.id == target.id).execute()
+
+
+def update_member(caller, team_id, member_id, *, role: str | None, new_team_id, now) -> Membership:
+    """Changes a member's role and/or moves them to another team of the organisation (where
+    the caller must be an owner too). The last owner cannot be demoted or moved away."""
+    team = team_for(caller, team_id, "owner")
+    destination = team_for(caller, new_team_id, "owner") if new_team_id else team
+    with serialized():
+        _lock(team)
+        target = _member(team, member_id)
+        role = role or target.role
+        leaving = destination.id != team.id
+        if leaving or role != "owner":
+            _keep_an_owner(team, target, leaving=leaving)
+        if not leaving:
+            Membership.update(role=role).where(Membership.id == target.id).execute()
+            return Membership.get_by_id(target.id)
+        if Membership.select().where(Membership.team == destination,
+                                     Membership.customer == target.customer_id).exists():
+            raise Conflict("This member already belongs to the destination team.",
+                           code="already_member")
+        Membership.delete().where(Membership.id == target.id).execute()
+        return Membership.create(team=destination, customer=target.customer_id, role=role,
+                                 joined_at=now)
+
+
+def _lock(team) -> None:
+    """Every change to a team's members locks the team's row first, so two owners demoting
+    each other at once cannot leave the team without one."""
+    locked(Team.select(Team.id).where(Team.id == team.id)).first()
+
+
+def _member(team, member_id) -> Membership:
+    found = Membership.get_or_none(Membership.team == team, Membership.customer == member_id)
+    if found is None:
+        raise NotFound("No such member in this team.")
+    return found
+
+
+def _keep_an_owner(team, target: Membership, *, leaving: bool) -> None:
+    if target.role != "owner":
+        return
+    owners = Membership.select().where(Membership.team == team,
+                                       Membership.role == "owner").count()
+    if owners <= 1:
+        action = "removed or moved" if leaving else "demoted"
+        raise Conflict(f"The last owner of team '{team.name}' cannot be {action}; make another "
+                       "member an owner first.", code="last_owner")
+
+
+def organisation_members(organisation_id) -> peewee.ModelSelect:
+    """Every membership in the organisation's teams (a customer once per team)."""
+    return Membership.select().join(Team).where(Team.organisation == organisation_id)
+
+
+def is_member_of_organisation(customer_id, organisation_id) -> bool:
+    return organisation_members(organisation_id).where(
+        Membership.customer == customer_id).exists()
+
+
+def delete_organisation(organisation_id) -> None:
+    with database.atomic():
+        Organisation.delete().where(Organisation.id == organisation_id).execute()

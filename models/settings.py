@@ -43,11 +43,20 @@ class Settings:
     sign_in_rate_limit: str = "10/minute"
     code_rate_limit: str = "10/minute"
     mail_max_attempts: int = 8
+    public_url: str = "http://127.0.0.1:8000"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from: str | None = None
+    twilio_api_url: str = "https://api.twilio.com"
     worker_threads: int = 8
 
     @property
     def is_embedded_broker(self) -> bool:
         return self.redis_url is None
+
+    @property
+    def sends_sms(self) -> bool:
+        return self.twilio_account_sid is not None
 
     @property
     def is_sqlite(self) -> bool:
@@ -98,8 +107,20 @@ def load_settings(environ: dict | None = None) -> Settings:
         sign_in_rate_limit=reader.rate("PINGHOME_SIGN_IN_RATE_LIMIT", "10/minute"),
         code_rate_limit=reader.rate("PINGHOME_CODE_RATE_LIMIT", "10/minute"),
         mail_max_attempts=reader.integer("PINGHOME_MAIL_MAX_ATTEMPTS", 8, low=1, high=50),
+        public_url=(reader.url("PINGHOME_PUBLIC_URL", schemes={"http", "https"})
+                    or f"http://127.0.0.1:{reader.integer('PORT', 8000, low=1, high=65535)}"
+                    ).rstrip("/"),
+        twilio_account_sid=reader.text("PINGHOME_TWILIO_ACCOUNT_SID", None),
+        twilio_auth_token=reader.text("PINGHOME_TWILIO_AUTH_TOKEN", None),
+        twilio_from=reader.text("PINGHOME_TWILIO_FROM", None),
+        twilio_api_url=(reader.url("PINGHOME_TWILIO_API_URL", schemes={"http", "https"})
+                        or "https://api.twilio.com").rstrip("/"),
         worker_threads=reader.integer("PINGHOME_WORKER_THREADS", 8, low=1, high=1024),
     )
+    twilio = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)
+    if any(twilio) and not all(twilio):
+        raise SettingsError("PINGHOME_TWILIO_ACCOUNT_SID, PINGHOME_TWILIO_AUTH_TOKEN and "
+                            "PINGHOME_TWILIO_FROM go together: set all three, or none")
     if len(settings.secret_key) < 32:
         raise SettingsError("PINGHOME_SECRET_KEY must be at least 32 characters long")
     return settings

@@ -19,6 +19,7 @@ from models import db, ratelimit
 from models.settings import Settings
 from pinghome.localservers import Postgres, Redis
 from pinghome.runtime import prepare
+from tests.http_sink import HttpSink
 from tests.smtp_sink import SmtpSink
 from workers.runner import start_worker
 
@@ -63,11 +64,58 @@ def smtp_sink():
 
 
 @pytest.fixture(scope="session")
-def settings(servers, smtp_sink, tmp_path_factory) -> Settings:
+def webhook_sink():
+    """Receives webhooks (plain HTTP on loopback)."""
+    sink = HttpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def twilio():
+    """A fake SMS provider speaking Twilio's REST API."""
+    sink = HttpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def chat_sink(tmp_path_factory):
+    """Stands in for Slack, Discord, Teams and Telegram over TLS. Apprise's notifiers keep
+    their own code and payloads; only the service hosts they post to point here, and the
+    test CA is trusted through REQUESTS_CA_BUNDLE."""
+    from apprise.plugins.discord import NotifyDiscord
+    from apprise.plugins.slack import NotifySlack
+    from apprise.plugins.telegram import NotifyTelegram
+    sink = HttpSink(tls=True, answers={"/slack/": (200, b"ok")}).start()   # as Slack answers
+    bundle = tmp_path_factory.mktemp("ca") / "ca.pem"
+    sink.ca.cert_pem.write_to_path(str(bundle))
+    patches = [(NotifySlack, "webhook_url", f"{sink.url}/slack/services"),
+               (NotifyDiscord, "notify_url", f"{sink.url}/discord/api/webhooks"),
+               (NotifyTelegram, "notify_url", f"{sink.url}/telegram/bot")]
+    saved = [(cls, name, getattr(cls, name)) for cls, name, _ in patches]
+    for cls, name, value in patches:
+        setattr(cls, name, value)
+    previous_bundle = os.environ.get("REQUESTS_CA_BUNDLE")
+    os.environ["REQUESTS_CA_BUNDLE"] = str(bundle)
+    yield sink
+    for cls, name, value in saved:
+        setattr(cls, name, value)
+    if previous_bundle is None:
+        os.environ.pop("REQUESTS_CA_BUNDLE", None)
+    else:
+        os.environ["REQUESTS_CA_BUNDLE"] = previous_bundle
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(servers, smtp_sink, twilio, tmp_path_factory) -> Settings:
     return Settings(database_url=servers["database_url"], redis_url=servers["redis_url"],
                     smtp_url=smtp_sink.url, secret_key=SECRET, ntp_server=None,
                     data_dir=str(tmp_path_factory.mktemp("var")), log_level="WARNING",
-                    allow_private_targets=True)
+                    allow_private_targets=True, public_url="http://pinghome.test",
+                    twilio_account_sid="AC0123456789", twilio_auth_token="twilio-token",
+                    twilio_from="+15005550006", twilio_api_url=twilio.url)
 
 
 @pytest.fixture(scope="session")
@@ -87,13 +135,14 @@ def worker(broker, settings):
 
 
 @pytest.fixture(autouse=True)
-def clean_state(broker, worker, smtp_sink):
+def clean_state(broker, worker, smtp_sink, webhook_sink, twilio, chat_sink):
     """After each test: let the worker finish what the test enqueued, then empty everything."""
     yield
     drain(broker)
     db.truncate_all()
     ratelimit.reset()
-    smtp_sink.clear()
+    for sink in (smtp_sink, webhook_sink, twilio, chat_sink):
+        sink.clear()
 
 
 def drain(broker, timeout_ms: int = 30_000) -> None:

@@ -3,13 +3,9 @@ from __future__ import annotations
 
 import falcon
 
+from api.resources.base import Resource
 from api.schemas import accounts as schemas
 from models import accounts, clock
-
-
-class Resource:
-    def __init__(self, settings):
-        self.settings = settings
 
 
 class AccountCollection(Resource):
@@ -106,10 +102,3 @@ class Password(Resource):
                                  proposed_password=body.proposed_password,
                                  settings=self.settings, now=clock.now())
         resp.media = {"message": "Password changed; your other sessions have ended."}
-
-
-class CustomerItem(Resource):
-    def on_get(self, req, resp, customer_id):
-        """The profile of a customer of the caller's organisation."""
-        customer = accounts.get_customer(req.context.caller, customer_id)
-        resp.media = schemas.account_out(customer)

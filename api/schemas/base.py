@@ -9,7 +9,7 @@ number); queries are validated leniently, since every query value arrives as tex
 """
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import ConfigDict, EmailStr, Field, StringConstraints
@@ -96,6 +96,27 @@ def _fields(errors) -> dict[str, str]:
     return fields
 
 
+class Page(Query):
+    page: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+
+
+def page_of(items: list, query: Page | None, shape) -> dict:
+    """The list answer of DESIGN.md over `items` (already in order), shaped one by one."""
+    page, limit = (query.page, query.limit) if query is not None else (1, 50)
+    start = (page - 1) * limit
+    return {"data": [shape(item) for item in items[start:start + limit]], "page": page,
+            "limit": limit, "total": len(items)}
+
+
+def csv_list(value):
+    """A query list given as `a,b`, as `x=a&x=b`, or both."""
+    if value is None:
+        return []
+    values = value if isinstance(value, list) else [value]
+    return [part.strip() for item in values for part in str(item).split(",") if part.strip()]
+
+
 # -- field types shared by many schemas ----------------------------------------------------
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -103,6 +124,10 @@ Email = Annotated[EmailStr, Field(max_length=254)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$"),
                  Field(description="The 6-digit code that was mailed")]
 AnyPassword = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+Priority = Annotated[int, Field(ge=1, le=10_000, description="The channel's place in the order")]
+Role = Literal["owner", "manager", "user"]
 
 
 def _password_policy(value: str) -> str:

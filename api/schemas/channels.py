@@ -1,0 +1,73 @@
+"""Notification channels, personal and team (endpoints 15-21 and 33-39)."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import pydantic
+from pydantic import StringConstraints
+
+from api.schemas.base import Body, Code, Page, Priority, Query, csv_list
+from models import channels
+from models.clock import isoformat
+
+ChannelType = Literal["email", "sms", "webhook", "slack", "discord", "msteams", "telegram"]
+Value = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+# Filters take any type name (the spec's own example excludes "push-notification", a type
+# we do not have): an unknown name matches nothing.
+TypeList = Annotated[list[Annotated[str, StringConstraints(max_length=32)]],
+                     pydantic.BeforeValidator(csv_list)]
+PriorityList = Annotated[list[Priority], pydantic.BeforeValidator(csv_list),
+                         pydantic.Field(min_length=1)]
+
+
+class ChannelCreate(Body):
+    value: Value
+    type: ChannelType
+
+
+class ChannelUpdate(Body):
+    value: Value
+    priority: Priority
+
+
+class ChannelVerification(Body):
+    code: Code
+    priority: Priority
+
+
+class ChannelPriority(Body):
+    priority: Priority
+
+
+class ChannelEnabled(Body):
+    enabled: bool
+    priority: Priority
+
+
+class ChannelFilter(Page):
+    include_types: TypeList = []
+    exclude_types: TypeList = []
+
+
+class ChannelDeletion(Query):
+    priority: PriorityList
+
+
+def channel_out(channel, last_delivery, settings) -> dict:
+    shaped = {
+        "id": str(channel.id), "type": channel.type, "value": channel.value,
+        "priority": channel.priority, "enabled": channel.enabled,
+        "verified": channel.verified_at is not None,
+        "verified_at": isoformat(channel.verified_at),
+        "status": ("active" if channel.is_deliverable else
+                   "disabled" if channel.verified_at else "unverified"),
+        "created_at": isoformat(channel.created_at), "updated_at": isoformat(channel.updated_at),
+        "last_delivery": None if last_delivery is None else {
+            "id": str(last_delivery.id), "kind": last_delivery.kind,
+            "status": last_delivery.status, "error": last_delivery.last_error,
+            "created_at": isoformat(last_delivery.created_at),
+            "sent_at": isoformat(last_delivery.sent_at)},
+    }
+    if channel.type == "webhook":
+        shaped["signing_secret"] = channels.signing_key(settings, channel.id).hex()
+    return shaped

@@ -1,0 +1,83 @@
+"""Sending messages over channels: queued as `Delivery` rows, sent by `notifications.deliver`.
+
+The transport (mail, SMS, webhook, chat) is handed in by the actor, so the domain needs no
+network code: `deliver` claims the row, calls the transport, marks the row.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import json
+from typing import Callable
+
+from models import jobs, outbox
+from models.channels.tables import Delivery, NotificationChannel
+
+ACTOR = "notifications.deliver"
+
+
+class TransportError(Exception):
+    """The peer refused or could not be reached (transports raise it; the job retries)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Message:
+    """What a transport sends: plain data, no rows."""
+    delivery_id: str
+    type: str
+    address: str
+    subject: str
+    body: str
+    payload: dict | None          # the JSON a webhook receives
+    signing_key: bytes | None     # webhooks sign their body with it
+
+
+Transport = Callable[[Message], str]
+
+
+def queue_delivery(*, channel: NotificationChannel | None = None, type: str | None = None,
+                   address: str | None = None, kind: str, subject: str, body: str,
+                   payload: dict | None = None, now) -> Delivery:
+    """Writes a delivery (over `channel`, or to a bare `type` + `address`) and asks for it to
+    be sent once the transaction commits."""
+    row = Delivery.create(channel=channel, type=channel.type if channel else type,
+                          address=channel.value if channel else address, kind=kind,
+                          subject=subject, body=body,
+                          payload=json.dumps(payload) if payload is not None else None,
+                          status="pending", created_at=now)
+    jobs.defer(ACTOR, str(row.id))
+    return row
+
+
+def deliver(delivery_id: str, *, transport: Transport, settings, now) -> str:
+    """Sends one delivery. At-least-once only if the worker dies between the peer's
+    acceptance and the mark; the delivery id travels as idempotency key (Message-ID, the
+    webhook's `X-Pinghome-Delivery`). Answers the row's status ("skipped" if not pending)."""
+    if not outbox.claim(Delivery, delivery_id, now):
+        return "skipped"
+    row = Delivery.get_by_id(delivery_id)
+    message = Message(delivery_id=str(row.id), type=row.type, address=row.address,
+                      subject=row.subject, body=row.body,
+                      payload=json.loads(row.payload) if row.payload else None,
+                      signing_key=signing_key(settings, row.channel_id) if row.channel_id else None)
+    try:
+        status = transport(message)
+    except TransportError as exc:
+        return outbox.record_failure(Delivery, row, exc, max_attempts=settings.mail_max_attempts)
+    outbox.mark_done(Delivery, row.id, status, now)
+    return status
+
+
+def requeue_stalled(*, now) -> int:
+    return outbox.requeue_stalled(Delivery, ACTOR, now=now)
+
+
+def signing_key(settings, channel_id) -> bytes:
+    """The key a webhook channel's deliveries are signed with (shown to its owner)."""
+    return hmac.new(settings.secret_key.encode(), f"webhook:{channel_id}".encode(),
+                    hashlib.sha256).digest()
+
+
+def signature(key: bytes, body: bytes) -> str:
+    return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()

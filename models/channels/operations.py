@@ -1,0 +1,199 @@
+"""Managing notification channels, personal (a customer's) or a team's.
+
+A new or changed channel is unverified: a 6-digit code goes out over the channel itself and
+the owner enters it. Only verified, enabled channels receive alerts, in priority order.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+import peewee
+
+from models import organisations, plans
+from models.accounts import Customer
+from models.channels.deliveries import queue_delivery
+from models.channels.tables import Delivery, NotificationChannel
+from models.channels.values import normalise
+from models.db import locked, serialized
+from models.errors import CodeExpired, CodeInvalid, Conflict, NotFound, TooManyRequests
+from models.organisations import Organisation, Team
+
+CODE_TTL = dt.timedelta(hours=24)   # webhook and chat owners may need a while to look
+
+
+@dataclasses.dataclass(frozen=True)
+class Owner:
+    kind: str             # "customer" or "team"
+    id: object
+    organisation: Organisation
+
+    @property
+    def column(self):
+        return NotificationChannel.customer if self.kind == "customer" else NotificationChannel.team
+
+
+def owner_for(caller, kind: str, owner_id, role: str = "user") -> Owner:
+    """The channels' owner: the caller themself (another customer's id is not found), or a
+    team in which the caller holds `role`."""
+    if kind == "customer":
+        if str(owner_id) != str(caller.customer.id):
+            raise NotFound("No such customer.")
+        return Owner("customer", caller.customer.id,
+                     Organisation.get_by_id(caller.organisation_id))
+    team = organisations.team_for(caller, owner_id, role)
+    return Owner("team", team.id, Organisation.get_by_id(team.organisation_id))
+
+
+def create_channel(owner: Owner, *, type: str, value: str, settings, now) -> NotificationChannel:
+    """Adds a channel last in the owner's order and sends its verification code over it."""
+    value = normalise(type, value)
+    with serialized():
+        _lock(owner)
+        owned = _owned(owner)
+        plans.ensure_room(owner.organisation, "notification_channels", owned.count())
+        if owned.where(NotificationChannel.type == type,
+                       NotificationChannel.value == value).exists():
+            raise Conflict(f"This {type} channel exists already.", fields={"value": "duplicate"},
+                           code="duplicate_channel")
+        priority = (owned.select(peewee.fn.MAX(NotificationChannel.priority)).scalar() or 0) + 1
+        channel = NotificationChannel.create(
+            **{owner.kind: owner.id}, type=type, value=value, priority=priority,
+            created_at=now, updated_at=now)
+        _send_code(channel, settings=settings, now=now)
+    return channel
+
+
+def list_channels(owner: Owner, *, include_types=(), exclude_types=()) -> list[NotificationChannel]:
+    query = _owned(owner).order_by(NotificationChannel.priority)
+    if include_types:
+        query = query.where(NotificationChannel.type.in_(list(include_types)))
+    if exclude_types:
+        query = query.where(NotificationChannel.type.not_in(list(exclude_types)))
+    return list(query)
+
+
+def update_channel(owner: Owner, *, priority: int, value: str, settings, now) -> NotificationChannel:
+    """Changes the value of the channel at `priority`; it is unverified until the new code,
+    sent over the new value, is entered. The same value again re-sends a code."""
+    with serialized():
+        channel = _at(owner, priority)
+        value = normalise(channel.type, value)
+        if value == channel.value and channel.verified_at is not None:
+            return channel
+        (NotificationChannel.update(value=value, verified_at=None, updated_at=now)
+         .where(NotificationChannel.id == channel.id).execute())
+        channel = NotificationChannel.get_by_id(channel.id)
+        _send_code(channel, settings=settings, now=now)
+    return channel
+
+
+def verify_channel(owner: Owner, *, priority: int, code: str, settings, now) -> NotificationChannel:
+    """Marks the channel verified if `code` is its latest; a few wrong tries kill the code."""
+    channel = _at(owner, priority)
+    if channel.verified_at is not None:
+        raise Conflict("This channel is verified already.", code="already_verified")
+    if channel.code_hash is None or channel.code_expires_at <= now:
+        raise CodeExpired("The code has expired; update the channel with the same value to "
+                          "get a new one.", fields={"code": "expired"})
+    counted = (NotificationChannel.update(code_attempts=NotificationChannel.code_attempts + 1)
+               .where(NotificationChannel.id == channel.id,
+                      NotificationChannel.code_attempts < settings.code_max_attempts).execute())
+    if counted != 1:
+        raise TooManyRequests("Too many wrong attempts; update the channel with the same value "
+                              "to get a new code.", code="code_attempts_exhausted")
+    if not hmac.compare_digest(channel.code_hash, _code_digest(settings, channel, code)):
+        raise CodeInvalid("The code is wrong.", fields={"code": "wrong"})
+    verified = (NotificationChannel.update(verified_at=now, code_hash=None, updated_at=now)
+                .where(NotificationChannel.id == channel.id,
+                       NotificationChannel.code_hash == channel.code_hash).execute())
+    if verified != 1:
+        raise CodeInvalid("This code was already used.", fields={"code": "already used"})
+    return NotificationChannel.get_by_id(channel.id)
+
+
+def delete_channels(owner: Owner, *, priorities: list[int]) -> int:
+    """Deletes the channels at `priorities` and renumbers the rest 1..n in their order."""
+    with serialized():
+        _lock(owner)
+        found = list(_owned(owner).where(NotificationChannel.priority.in_(priorities)))
+        if not found:
+            raise NotFound("No channel has these priorities.")
+        NotificationChannel.delete().where(
+            NotificationChannel.id.in_([c.id for c in found])).execute()
+        # ascending, so each row moves down into a slot already freed
+        for place, channel in enumerate(_owned(owner).order_by(NotificationChannel.priority), 1):
+            if channel.priority != place:
+                (NotificationChannel.update(priority=place)
+                 .where(NotificationChannel.id == channel.id).execute())
+    return len(found)
+
+
+def test_channel(owner: Owner, *, priority: int, now) -> Delivery:
+    """Queues a real test message over the channel, verified or not."""
+    channel = _at(owner, priority)
+    return queue_delivery(channel=channel, kind="test", subject="Pinghome test message",
+                          body="This is a test message from Pinghome: this channel works.",
+                          payload={"type": "test", "channel_id": str(channel.id),
+                                   "message": "This channel works."}, now=now)
+
+
+def set_enabled(owner: Owner, *, priority: int, enabled: bool, now) -> NotificationChannel:
+    channel = _at(owner, priority)
+    (NotificationChannel.update(enabled=enabled, updated_at=now)
+     .where(NotificationChannel.id == channel.id).execute())
+    return NotificationChannel.get_by_id(channel.id)
+
+
+def deliverable_channels(owner: Owner) -> list[NotificationChannel]:
+    """The channels alerts go to, in priority order: verified and enabled only."""
+    return list(_owned(owner).where(NotificationChannel.enabled == True,  # noqa: E712
+                                    NotificationChannel.verified_at.is_null(False))
+                .order_by(NotificationChannel.priority))
+
+
+def last_deliveries(channels) -> dict:
+    """{channel_id: its newest delivery} for showing whether a channel works."""
+    newest = {}
+    for delivery in (Delivery.select().where(Delivery.channel.in_([c.id for c in channels]))
+                     .order_by(Delivery.created_at)):
+        newest[delivery.channel_id] = delivery
+    return newest
+
+
+def _owned(owner: Owner):
+    return NotificationChannel.select().where(owner.column == owner.id)
+
+
+def _at(owner: Owner, priority: int) -> NotificationChannel:
+    channel = _owned(owner).where(NotificationChannel.priority == priority).first()
+    if channel is None:
+        raise NotFound(f"No channel has priority {priority}.")
+    return channel
+
+
+def _lock(owner: Owner) -> None:
+    """Serialises changes to one owner's channels (their priorities must stay dense)."""
+    model = Customer if owner.kind == "customer" else Team
+    locked(model.select(model.id).where(model.id == owner.id)).first()
+
+
+def _send_code(channel: NotificationChannel, *, settings, now) -> None:
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    (NotificationChannel.update(code_hash=_code_digest(settings, channel, code),
+                                code_expires_at=now + CODE_TTL, code_attempts=0)
+     .where(NotificationChannel.id == channel.id).execute())
+    queue_delivery(channel=channel, kind="verification",
+                   subject="Verify your Pinghome notification channel",
+                   body=f"Your Pinghome verification code is {code}. Enter it to start "
+                        f"receiving alerts here.",
+                   payload={"type": "verification", "channel_id": str(channel.id), "code": code},
+                   now=now)
+
+
+def _code_digest(settings, channel, code: str) -> str:
+    return hmac.new(settings.secret_key.encode(), f"channel:{channel.id}:{code}".encode(),
+                    hashlib.sha256).hexdigest()

@@ -1,0 +1,83 @@
+"""Plans and their limits: a versioned catalogue, so an organisation on an old version keeps the
+limits it signed up for when a new version changes them."""
+from __future__ import annotations
+
+import dataclasses
+
+from models.errors import DomainError, NotFound
+
+UNLIMITED = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Limit:
+    module: str
+    key: str
+    title: str
+    value: int | None        # None: unlimited
+    unit: str = "count"
+
+
+def _plan(teams, members, channels, uptime, heartbeats, servers, min_interval, regions,
+          retention_days, status_pages, subscribers) -> tuple[Limit, ...]:
+    return (
+        Limit("team", "teams", "Teams", teams),
+        Limit("team", "members", "Members, invitations included", members),
+        Limit("team", "notification_channels", "Notification channels per owner", channels),
+        Limit("monitoring", "uptime_monitors", "Uptime monitors", uptime),
+        Limit("monitoring", "heartbeat_monitors", "Heartbeat monitors", heartbeats),
+        Limit("monitoring", "server_monitors", "Server monitors", servers),
+        Limit("monitoring", "min_interval_seconds", "Shortest check interval", min_interval,
+              "seconds"),
+        Limit("monitoring", "regions_per_monitor", "Regions per monitor", regions),
+        Limit("monitoring", "data_retention_days", "Raw results kept", retention_days, "days"),
+        Limit("statuspage", "status_pages", "Status pages", status_pages),
+        Limit("statuspage", "subscribers", "Subscribers per status page", subscribers),
+    )
+
+
+CATALOGUE: dict[tuple[str, str], tuple[Limit, ...]] = {
+    ("free", "v1"): _plan(2, 3, 5, 20, 20, 2, 60, 2, 30, 1, 100),
+    ("developer", "v1"): _plan(5, 10, 10, 100, 100, 10, 30, 3, 90, 3, 1_000),
+    ("team", "v1"): _plan(20, 50, 25, 500, 500, 50, 20, 5, 180, 10, 10_000),
+    ("business", "v1"): _plan(UNLIMITED, UNLIMITED, 50, 5_000, 5_000, 500, 10, UNLIMITED, 365,
+                              50, UNLIMITED),
+}
+DEFAULT_PLAN = ("free", "v1")
+
+
+class PlanLimitReached(DomainError):
+    status = 403
+    code = "plan_limit_reached"
+
+
+def limits(plan: str, version: str) -> tuple[Limit, ...]:
+    try:
+        return CATALOGUE[(plan, version)]
+    except KeyError:
+        raise NotFound(f"No plan {plan!r} in version {version!r}.") from None
+
+
+def limit_value(organisation, key: str) -> int | None:
+    for limit in limits(organisation.plan, organisation.plan_version):
+        if limit.key == key:
+            return limit.value
+    raise KeyError(key)
+
+
+def ensure_room(organisation, key: str, used: int, adding: int = 1) -> None:
+    """Raises `PlanLimitReached` if `adding` more would pass the organisation's limit `key`."""
+    allowed = limit_value(organisation, key)
+    if allowed is not None and used + adding > allowed:
+        title = next(l.title for l in limits(organisation.plan, organisation.plan_version)
+                     if l.key == key)
+        raise PlanLimitReached(
+            f"{title}: the {organisation.plan} plan allows {allowed} and {used} are in use; "
+            f"upgrade the plan or remove some first.", fields={key: f"limit {allowed}"})
+
+
+def limits_by_module(plan: str, version: str) -> dict[str, dict[str, int | None]]:
+    grouped: dict[str, dict[str, int | None]] = {}
+    for limit in limits(plan, version):
+        grouped.setdefault(limit.module, {})[limit.key] = limit.value
+    return grouped
