@@ -3,4 +3,5 @@
 Importing the package registers every table, so deferred foreign keys resolve.
 """
 from models import (accounts, channels, customers, health, invitations, mail,  # noqa: F401
-                    organisations, services)
+                    organisations, results, schedule, services)
+from models.monitors import tables as _monitor_tables  # noqa: F401
