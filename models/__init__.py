@@ -4,4 +4,4 @@ Importing the package registers every table, so deferred foreign keys resolve.
 """
 from models import (accounts, channels, customers, health, invitations, mail,  # noqa: F401
                     organisations, results, schedule, services)
-from models.monitors import tables as _monitor_tables  # noqa: F401
+from models import monitors  # noqa: F401,E402

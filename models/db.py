@@ -52,7 +52,7 @@ def open_database(url: str, *, max_connections: int = 32) -> peewee.Database:
         path = url[len("sqlite:///"):] or ":memory:"
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return peewee.SqliteDatabase(path, timeout=10, pragmas={
+        return peewee.SqliteDatabase(path, timeout=10, returning_clause=True, pragmas={
             "journal_mode": "wal", "foreign_keys": 1, "synchronous": "normal",
             "busy_timeout": 10_000})
     return db_url.connect(
@@ -86,6 +86,30 @@ def serialized():
 
 def locked(query):
     return query.for_update() if is_postgres() else query
+
+
+def insert_rows(model, fields: list, rows: list[tuple], *, returning: tuple = (),
+                chunk: int = 1000) -> list[tuple]:
+    """A multi-row INSERT ... ON CONFLICT DO NOTHING, built as one statement per `chunk` rows;
+    answers the `returning` columns of the rows actually inserted, raw from the driver.
+
+    For hot paths: peewee's insert_many builds its SQL value by value (tens of ms for a few
+    hundred rows), while here each value only passes its field's `db_value`."""
+    param = database.param
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    back = ", ".join(f'"{f.column_name}"' for f in returning)
+    converters = [f.db_value for f in fields]
+    found: list[tuple] = []
+    for start in range(0, len(rows), chunk):
+        part = rows[start:start + chunk]
+        values = ", ".join(["(" + ", ".join([param] * len(fields)) + ")"] * len(part))
+        sql = (f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES {values} '
+               f"ON CONFLICT DO NOTHING" + (f" RETURNING {back}" if returning else ""))
+        params = [convert(value) for row in part for convert, value in zip(converters, row)]
+        cursor = database.execute_sql(sql, params)
+        if returning:
+            found.extend(cursor.fetchall())
+    return found
 
 
 def migrate(data_dir: str = "var") -> list[str]:

@@ -20,3 +20,30 @@ class SchedulerState(BaseModel):
     name = peewee.CharField(max_length=64, primary_key=True)
     value = peewee.TextField()
     updated_at = UtcDateTimeField()
+
+
+def record_change(kind: str, target_id, *, now) -> None:
+    """Tells the scheduler `target_id` changed (call inside the change's transaction)."""
+    ScheduleChange.create(kind=kind, target_id=target_id, changed_at=now)
+
+
+def changed_since(kind: str, since) -> set:
+    """Ids of `kind` changed at or after `since`."""
+    return {row.target_id for row in ScheduleChange.select(ScheduleChange.target_id)
+            .where(ScheduleChange.kind == kind, ScheduleChange.changed_at >= since)}
+
+
+def forget_changes(before) -> int:
+    return ScheduleChange.delete().where(ScheduleChange.changed_at < before).execute()
+
+
+def read_value(name: str) -> str | None:
+    row = SchedulerState.get_or_none(SchedulerState.name == name)
+    return None if row is None else row.value
+
+
+def write_value(name: str, value: str, *, now) -> None:
+    (SchedulerState.insert(name=name, value=value, updated_at=now)
+     .on_conflict(conflict_target=[SchedulerState.name],
+                  update={SchedulerState.value: value, SchedulerState.updated_at: now})
+     .execute())

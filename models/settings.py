@@ -48,6 +48,12 @@ class Settings:
     twilio_auth_token: str | None = None
     twilio_from: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
+    tls_ca_file: str | None = None
+    rdap_bootstrap_url: str = "https://data.iana.org/rdap/dns.json"
+    whois_server: str | None = None
+    result_retention_days: int = 30
+    rollup_retention_days: int = 400
+    probe_batch_size: int = 200
     worker_threads: int = 8
 
     @property
@@ -115,6 +121,15 @@ def load_settings(environ: dict | None = None) -> Settings:
         twilio_from=reader.text("PINGHOME_TWILIO_FROM", None),
         twilio_api_url=(reader.url("PINGHOME_TWILIO_API_URL", schemes={"http", "https"})
                         or "https://api.twilio.com").rstrip("/"),
+        tls_ca_file=reader.existing_file("PINGHOME_TLS_CA_FILE"),
+        rdap_bootstrap_url=(reader.url("PINGHOME_RDAP_BOOTSTRAP_URL", schemes={"http", "https"})
+                            or "https://data.iana.org/rdap/dns.json"),
+        whois_server=reader.text("PINGHOME_WHOIS_SERVER", None),
+        result_retention_days=reader.integer("PINGHOME_RESULT_RETENTION_DAYS", 30, low=1,
+                                             high=3650),
+        rollup_retention_days=reader.integer("PINGHOME_ROLLUP_RETENTION_DAYS", 400, low=1,
+                                             high=36500),
+        probe_batch_size=reader.integer("PINGHOME_PROBE_BATCH_SIZE", 200, low=1, high=5000),
         worker_threads=reader.integer("PINGHOME_WORKER_THREADS", 8, low=1, high=1024),
     )
     twilio = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)
@@ -188,6 +203,12 @@ class _Reader:
         if not low <= number <= high:
             raise SettingsError(f"{name} must be between {low} and {high}; got {number}")
         return number
+
+    def existing_file(self, name):
+        value = self._raw(name)
+        if value is not None and not Path(value).is_file():
+            raise SettingsError(f"{name} must name a readable file; {value!r} is not one")
+        return value
 
     def flag(self, name, default):
         value = self._raw(name)

@@ -2,8 +2,9 @@
 facts and expiry reminders, and the scheduler's change log and watermark."""
 import uuid
 
-from peewee import (BigAutoField, BooleanField, CharField, DateField, DateTimeField, FloatField,
-                    ForeignKeyField, IntegerField, Model, SmallIntegerField, TextField, UUIDField)
+from peewee import (BigAutoField, BigIntegerField, BooleanField, CharField, CompositeKey,
+                    DateField, DateTimeField, FloatField, ForeignKeyField, IntegerField, Model,
+                    PostgresqlDatabase, SmallIntegerField, TextField, UUIDField)
 
 
 class Base(Model):
@@ -69,7 +70,6 @@ class StateChange(UUIDBase):
     to_status = CharField(max_length=16)
     cause = TextField(null=True)
     regions_down = TextField(null=True)
-    silenced = BooleanField(default=False)
     changed_at = DateTimeField()
     trigger_key = CharField(max_length=128)
     handed_at = DateTimeField(null=True)
@@ -112,7 +112,6 @@ class ReminderSent(UUIDBase):
 
 
 class CheckResult(Base):
-    id = BigAutoField()
     monitor = ForeignKeyField(Monitor, on_delete="CASCADE", index=False)
     region = CharField(max_length=64)
     due_at = DateTimeField()
@@ -128,11 +127,10 @@ class CheckResult(Base):
     error = TextField(null=True)
 
     class Meta:
-        indexes = ((("monitor", "due_at", "region"), True),)
+        primary_key = CompositeKey("monitor", "due_at", "region")
 
 
 class ResultHourly(Base):
-    id = BigAutoField()
     monitor = ForeignKeyField(Monitor, on_delete="CASCADE", index=False)
     region = CharField(max_length=64)
     hour = DateTimeField()
@@ -140,13 +138,14 @@ class ResultHourly(Base):
     failures = IntegerField()
     maintenance_checks = IntegerField()
     response_count = IntegerField()
-    response_sum_ms = FloatField()
-    response_min_ms = FloatField(null=True)
-    response_max_ms = FloatField(null=True)
+    response_sum_us = BigIntegerField()
+    response_min_us = BigIntegerField(null=True)
+    response_max_us = BigIntegerField(null=True)
+    response_p95_us = BigIntegerField(null=True)
     histogram = TextField()
 
     class Meta:
-        indexes = ((("monitor", "hour", "region"), True),)
+        primary_key = CompositeKey("monitor", "hour", "region")
 
 
 class ScheduleChange(Base):
@@ -170,6 +169,10 @@ def up(migrator, db):
     with db.bind_ctx(NEW + [Service]):
         db.create_tables(NEW)
     db.execute_sql("CREATE INDEX monitor_enabled ON monitor (enabled)")  # the scheduler loads by it
+    if isinstance(db, PostgresqlDatabase):
+        # retention deletes by due_at: a BRIN index finds old rows for almost no upkeep, since
+        # results arrive in due order
+        db.execute_sql("CREATE INDEX check_result_due_at ON check_result USING brin (due_at)")
 
 
 def down(migrator, db):

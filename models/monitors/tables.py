@@ -79,7 +79,6 @@ class StateChange(UUIDModel):
     to_status = peewee.CharField(max_length=16)
     cause = peewee.TextField(null=True)
     regions_down = JSONField(null=True)
-    silenced = peewee.BooleanField(default=False)   # in a maintenance window: no alert
     changed_at = UtcDateTimeField()
     trigger_key = peewee.CharField(max_length=128)  # region + due time of the deciding result
     handed_at = UtcDateTimeField(null=True)         # when the incident layer took it

@@ -38,10 +38,10 @@ def scratch(servers):
 def scratch_database(servers):
     """An empty database of this session's kind, for one migration run."""
     if servers["postgres"] is None:
-        path = tempfile.mktemp(suffix=".db", prefix="pinghome-migrate-")
-        handle = db.open_database(f"sqlite:///{path}")
-        yield handle
-        handle.close()
+        with tempfile.TemporaryDirectory(prefix="pinghome-migrate-") as directory:
+            handle = db.open_database(f"sqlite:///{directory}/scratch.db")
+            yield handle
+            handle.close()
         return
     name = f"scratch_{next(_numbers)}_{uuid.uuid4().hex[:8]}"
     admin = psycopg2.connect(servers["postgres"].url.rsplit("/", 1)[0] + "/postgres")

@@ -1,0 +1,238 @@
+"""Conditions over a response: `{type, key, operator, values}`, all of which must hold.
+
+Shared by http monitors and webhook rulesets. `parse` is the only way in: it validates (an
+unknown type or operator is a 422 naming the condition) and compiles once; `evaluate` runs
+the compiled conditions after a probe. Regular expressions run with a time limit (the `regex`
+library), so a pathological pattern cannot stall a worker.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from typing import Any
+
+import regex
+
+from models.errors import Invalid
+
+TYPES = {
+    "status-code": "status_code", "status_code": "status_code",
+    "response-time": "response_time", "response_time": "response_time",
+    "header": "header", "response-header-check": "header",
+    "body": "body", "response-body-check": "body", "keyword": "body",
+    "response-json-check": "json", "json-check": "json", "json": "json",
+}
+OPERATORS = {
+    "equal": "equal", "equals": "equal", "eq": "equal",
+    "not-equal": "not_equal", "not_equal": "not_equal", "ne": "not_equal",
+    "contains": "contains", "not-contains": "not_contains", "not_contains": "not_contains",
+    "greater-than": "greater", "greater_than": "greater", "gt": "greater",
+    "greater-or-equal": "greater_equal", "gte": "greater_equal",
+    "less-than": "less", "less_than": "less", "lt": "less",
+    "less-or-equal": "less_equal", "lte": "less_equal",
+    "empty": "empty", "is-empty": "empty", "not-empty": "not_empty", "is-not-empty": "not_empty",
+    "matches": "matches", "regex": "matches",
+}
+NUMERIC = {"greater", "greater_equal", "less", "less_equal"}
+NO_VALUES = {"empty", "not_empty"}
+REGEX_TIMEOUT_SECONDS = 0.1
+_MISSING = object()
+_PATH = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+@dataclasses.dataclass(frozen=True)
+class Condition:
+    type: str
+    key: str | None
+    operator: str
+    values: tuple
+    path: tuple = ()            # compiled JSON path: str keys and int indexes
+
+    def describe(self) -> str:
+        subject = {"status_code": "status code", "response_time": "response time (ms)",
+                   "body": "body"}.get(self.type) or f"{self.type} {self.key!r}"
+        shown = ", ".join(str(v) for v in self.values)
+        return f"{subject} {self.operator.replace('_', ' ')} {shown}".strip()
+
+
+@dataclasses.dataclass
+class Response:
+    """What conditions look at; the JSON is parsed at most once, only if a condition asks."""
+    status_code: int | None
+    response_ms: float | None
+    headers: dict
+    body: bytes
+    _json: Any = _MISSING
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self):
+        if self._json is _MISSING:
+            try:
+                self._json = json.loads(self.body)
+            except ValueError:
+                self._json = None
+        return self._json
+
+
+def parse(raw) -> list[Condition]:
+    """Validates and compiles a list of condition objects; `Invalid` names each bad one."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > 50:
+        raise Invalid("conditions must be a list of at most 50 objects.",
+                      fields={"conditions": "must be a list of at most 50 objects"})
+    problems, parsed = {}, []
+    for index, item in enumerate(raw):
+        try:
+            parsed.append(_parse_one(item))
+        except ValueError as exc:
+            problems[f"conditions.{index}"] = str(exc)
+    if problems:
+        raise Invalid("Some conditions are invalid.", fields=problems)
+    return parsed
+
+
+def dump(conditions: list[Condition]) -> list[dict]:
+    return [{"type": c.type.replace("_", "-"), "key": c.key, "operator": c.operator.replace("_", "-"),
+             "values": list(c.values)} for c in conditions]
+
+
+def evaluate(conditions: list[Condition], response: Response) -> str | None:
+    """None if every condition holds, else the first one that does not, described."""
+    for condition in conditions:
+        if not _holds(condition, response):
+            return f"condition failed: {condition.describe()}"
+    return None
+
+
+def _parse_one(item) -> Condition:
+    if not isinstance(item, dict):
+        raise ValueError("must be an object with type, key, operator and values")
+    kind = TYPES.get(str(item.get("type", "")).lower())
+    if kind is None:
+        raise ValueError(f"unknown type {item.get('type')!r}; use one of "
+                         "status-code, response-time, header, body, response-json-check")
+    operator = OPERATORS.get(str(item.get("operator", "")).lower())
+    if operator is None:
+        raise ValueError(f"unknown operator {item.get('operator')!r}; use one of equal, "
+                         "not-equal, contains, not-contains, greater-than, less-than, "
+                         "empty, not-empty, matches")
+    key = item.get("key")
+    if kind in ("header", "json") and (not isinstance(key, str) or not key.strip()):
+        raise ValueError(f"a {item['type']} condition needs a key")
+    values = _values(item.get("values", []), operator)
+    path = _path(key) if kind == "json" else ()
+    return Condition(kind, key.strip().lower() if kind == "header" else key, operator, values,
+                     path)
+
+
+def _values(raw, operator) -> tuple:
+    if not isinstance(raw, list) or len(raw) > 50:
+        raise ValueError("values must be a list of at most 50 items")
+    if any(not isinstance(v, (str, int, float, bool)) or isinstance(v, str) and len(v) > 1000
+           for v in raw):
+        raise ValueError("values must be strings or numbers (strings up to 1000 characters)")
+    if operator in NO_VALUES:
+        return ()
+    if not raw:
+        raise ValueError(f"the {operator.replace('_', '-')} operator needs values")
+    if operator in NUMERIC:
+        try:
+            return tuple(float(v) for v in raw)
+        except ValueError:
+            raise ValueError("this operator compares numbers") from None
+    if operator == "matches":
+        for pattern in raw:
+            try:
+                regex.compile(str(pattern))
+            except regex.error as exc:
+                raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+    return tuple(raw)
+
+
+def _path(key: str) -> tuple:
+    parts = []
+    position = 0
+    for match in _PATH.finditer(key.strip()):
+        if match.start() != position and key.strip()[position:match.start()] != ".":
+            raise ValueError(f"cannot read the JSON path {key!r}")
+        parts.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
+        position = match.end()
+    if not parts or position != len(key.strip()):
+        raise ValueError(f"cannot read the JSON path {key!r}")
+    return tuple(parts)
+
+
+def _subject(condition: Condition, response: Response):
+    if condition.type == "status_code":
+        return response.status_code
+    if condition.type == "response_time":
+        return response.response_ms
+    if condition.type == "header":
+        return response.headers.get(condition.key, _MISSING)
+    if condition.type == "body":
+        return response.text()
+    value = response.json()
+    for part in condition.path:
+        if isinstance(part, int) and isinstance(value, list) and -len(value) <= part < len(value):
+            value = value[part]
+        elif isinstance(part, str) and isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            return _MISSING
+    return value
+
+
+def _holds(condition: Condition, response: Response) -> bool:
+    subject = _subject(condition, response)
+    operator = condition.operator
+    if operator in ("empty", "not_empty"):
+        empty = subject is _MISSING or subject is None or subject in ("", [], {})
+        return empty if operator == "empty" else not empty
+    if subject is _MISSING or subject is None:
+        return operator in ("not_equal", "not_contains")
+    if operator in NUMERIC:
+        return _compare(subject, operator, condition.values[0])
+    text = _as_text(subject)
+    wanted = [_as_text(value) for value in condition.values]
+    if operator == "equal":
+        return text in wanted
+    if operator == "not_equal":
+        return text not in wanted
+    if operator == "contains":
+        return any(v in text for v in wanted)
+    if operator == "not_contains":
+        return not any(v in text for v in wanted)
+    return any(_search(pattern, text) for pattern in wanted)
+
+
+def _as_text(value) -> str:
+    """One text form for comparing JSON values with the values a user typed: true, 200, 1.5."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _compare(subject, operator, wanted: float) -> bool:
+    try:
+        number = float(subject)
+    except (TypeError, ValueError):
+        return False
+    return {"greater": number > wanted, "greater_equal": number >= wanted,
+            "less": number < wanted, "less_equal": number <= wanted}[operator]
+
+
+def _search(pattern: str, text: str) -> bool:
+    try:
+        return regex.search(pattern, text, timeout=REGEX_TIMEOUT_SECONDS) is not None
+    except TimeoutError:
+        return False
