@@ -1,0 +1,174 @@
+"""Reading a report's tallies: completed hours from the hourly rollups, everything else from
+the raw results. Instants here are naive UTC datetimes, as the database holds them.
+
+On Postgres the raw part is aggregated in SQL (GROUP BY, percentile_cont), never pulled row by
+row; on SQLite, which has no percentile_cont, its rows are summed here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+
+from models.db import database, is_postgres
+from models.results import ALL_REGIONS, CheckResult, ResultHourly
+from models.statistics import histogram
+from models.statistics.intervals import HOUR
+from models.statistics.tally import Levels, Tally
+
+
+class Buckets:
+    """Which bucket of a report an instant (naive UTC) falls in."""
+
+    def __init__(self, edges: list[dt.datetime], interval: str):
+        self.interval = interval
+        self.starts = [naive(edge) for edge in edges[:-1]]
+        self._known: dict = {start: index for index, start in enumerate(self.starts)}
+
+    def index(self, instant) -> int:
+        found = self._known.get(instant)
+        if found is None:
+            moment = instant if isinstance(instant, dt.datetime) else naive(instant)
+            found = self._known[instant] = max(0, bisect_right(self.starts, moment) - 1)
+        return found
+
+
+def rolled_levels(monitor_id, buckets: Buckets, first: dt.datetime, last: dt.datetime
+                  ) -> tuple[Levels, dt.datetime | None]:
+    """The tallies of the monitor's rollups of the hours in [first, last), and where the
+    rolled-up hours end: the hour after its latest rollup (None without any). Rollups are
+    built hour after hour up to the last completed one, so hours after that are not rolled
+    up yet, and hours before it are.
+
+    A bucket's own tally comes from the rows over all regions, so an hourly bucket is one row
+    with an exact p95; histograms stay text until a merge needs them."""
+    # an hourly bucket has its exact p95 in its row over all regions: no merge needs that
+    # row's histogram, so it is not fetched
+    hourly = buckets.interval == "hour"
+    cursor = database.execute_sql(
+        "SELECT hour, region, checks, failures, response_count, response_sum_us, "
+        "response_min_us, response_max_us, response_p95_us, "
+        f"CASE WHEN region = {database.param} AND {database.param} THEN NULL "
+        "ELSE histogram END FROM result_hourly "
+        f"WHERE monitor_id = {database.param} AND hour >= {database.param} "
+        f"AND hour < {database.param} ORDER BY hour",     # the order of its key: no sort
+        (ALL_REGIONS, hourly, ResultHourly.monitor.db_value(monitor_id), first, last))
+    cells: dict = {}
+    totals: dict = {}
+    index, hour = buckets.index, None
+    for hour, region, checks, failures, count, total_us, low_us, high_us, p95_us, counts in cursor:
+        if count:
+            tally = Tally(checks, failures, count, total_us / 1000, low_us / 1000,
+                          high_us / 1000, [counts] if counts else [], p95_us / 1000)
+        else:
+            tally = Tally(checks, failures)
+        if region == ALL_REGIONS:
+            group, key = totals, index(hour)
+        else:
+            group, key = cells, (index(hour), region)
+        found = group.get(key)
+        group[key] = tally if found is None else Tally.combined([found, tally])
+    return Levels.of_rolled(cells, totals), None if hour is None else naive(hour) + HOUR
+
+
+def raw_levels(monitor_id, buckets: Buckets, spans: list[tuple], *, with_histograms: bool
+               ) -> Levels:
+    """The tallies of the raw results due in `spans`, with exact p95s; `with_histograms`
+    when they will be added to rollups."""
+    if is_postgres():
+        return _raw_levels_in_sql(monitor_id, buckets, spans, with_histograms)
+    return _raw_levels_here(monitor_id, buckets, spans)
+
+
+_RAW_SQL = f"""
+SELECT bucket, region, GROUPING(bucket, region), count(*), count(*) FILTER (WHERE NOT ok),
+       count(response_ms), coalesce(sum(response_ms::float8), 0), min(response_ms),
+       max(response_ms), percentile_cont(%(fraction)s) WITHIN GROUP (ORDER BY response_ms),
+       {{slots}}
+FROM (SELECT date_trunc(%(unit)s, due_at) AS bucket, region, ok, response_ms,
+             CASE WHEN response_ms IS NOT NULL THEN {histogram.SLOT_SQL} END AS slot
+      FROM check_result
+      WHERE monitor_id = %(monitor)s AND NOT in_maintenance AND ({{spans}})) AS r
+GROUP BY GROUPING SETS ((bucket, region), (bucket), (region), ())
+"""
+# per bucket and region, the histogram slot of each response (the raw part is a few hours)
+_CELL_SLOTS = ("CASE WHEN GROUPING(bucket, region) = 0 THEN "
+               "array_agg(slot) FILTER (WHERE slot IS NOT NULL) END")
+
+
+def _raw_levels_in_sql(monitor_id, buckets, spans, with_histograms) -> Levels:
+    params = {"unit": buckets.interval, "monitor": str(monitor_id),
+              "fraction": histogram.FRACTION, "log_high": histogram.LOG_HIGH}
+    where = " OR ".join(f"(due_at >= %(from{i})s AND due_at < %(to{i})s)"
+                        for i in range(len(spans)))
+    for i, (low, high) in enumerate(spans):
+        params[f"from{i}"], params[f"to{i}"] = low, high
+    sql = _RAW_SQL.format(slots=_CELL_SLOTS if with_histograms else "NULL", spans=where)
+    levels, slots = Levels(), {}
+    for bucket, region, level, *figures, cell_slots in database.execute_sql(sql, params):
+        tally = Tally(*figures[:6], exact_p95=figures[6])
+        if level == 3:
+            levels.overall = tally
+        elif level == 2:
+            levels.regions[region] = tally
+        elif level == 1:
+            levels.buckets[buckets.index(bucket)] = tally
+        else:
+            key = (buckets.index(bucket), region)
+            levels.cells[key] = tally
+            if cell_slots:
+                slots[key] = cell_slots
+    for (bucket, region), found in slots.items():
+        cell_histogram = histogram.of_slots(found)
+        for tally in (levels.cells[bucket, region], levels.buckets[bucket],
+                      levels.regions[region], levels.overall):
+            tally.histograms.append(cell_histogram)
+    return levels
+
+
+def _raw_levels_here(monitor_id, buckets, spans) -> Levels:
+    """The same, summed in Python from the rows (SQLite)."""
+    due = CheckResult.due_at
+    query = (CheckResult.select(due, CheckResult.region, CheckResult.ok, CheckResult.response_ms)
+             .where(CheckResult.monitor == monitor_id, ~CheckResult.in_maintenance,
+                    _any_span(due, spans)))
+    cells, by_bucket, by_region, overall = {}, {}, {}, [0, 0, []]
+    for due_at, region, ok, response_ms in query.tuples():
+        bucket = buckets.index(naive(due_at))
+        for group in (cells.setdefault((bucket, region), [0, 0, []]),
+                      by_bucket.setdefault(bucket, [0, 0, []]),
+                      by_region.setdefault(region, [0, 0, []]), overall):
+            group[0] += 1
+            group[1] += not ok
+            if response_ms is not None:
+                group[2].append(response_ms)
+    levels = Levels()
+    levels.cells = {key: _exact_tally(*group) for key, group in cells.items()}
+    levels.buckets = {key: _exact_tally(*group) for key, group in by_bucket.items()}
+    levels.regions = {key: _exact_tally(*group) for key, group in by_region.items()}
+    levels.overall = _exact_tally(*overall)
+    return levels
+
+
+def _any_span(field, spans):
+    condition = None
+    for low, high in spans:
+        part = (field >= low) & (field < high)
+        condition = part if condition is None else condition | part
+    return condition
+
+
+def _exact_tally(checks: int, failures: int, values: list[float]) -> Tally:
+    if not values:
+        return Tally(checks, failures)
+    ordered = sorted(values)
+    return Tally(checks, failures, len(ordered), sum(ordered), ordered[0], ordered[-1],
+                 [histogram.of_values(ordered)], exact_p95=histogram.exact(ordered))
+
+
+def naive(value) -> dt.datetime:
+    """A naive UTC datetime (as the database holds it) from a driver's or a caller's value."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value

@@ -1,0 +1,109 @@
+"""The performance report of an uptime monitor ("View Uptime Monitor Performance Report")."""
+from __future__ import annotations
+
+import datetime as dt
+
+from models.clock import isoformat
+from models.errors import Invalid
+from models.statistics import reading
+from models.statistics.intervals import ceil_hour, default_interval, edges, floor, utc
+from models.statistics.tally import Levels, Tally
+from models.statistics.timeline import Timeline
+
+_NOTHING = Tally()
+
+
+def performance_report(monitor, *, start: dt.datetime, end: dt.datetime,
+                       interval: str | None = None, limit: int | None = None,
+                       now: dt.datetime, use_rollups: bool = True) -> dict:
+    """Checks, failures, uptime and response times of `monitor` over [start, end), in buckets
+    of `interval` (by default the finest that suits the range) aligned to UTC boundaries,
+    overall and per region. With `limit`, only the newest `limit` buckets are kept, and the
+    report (summary, regions, start_date) covers just those.
+
+    Per region, uptime counts checks: the share of checks outside maintenance that passed.
+    Overall, it counts time: the share of the watched time (since the monitor was created,
+    until `now`, outside maintenance windows) that its overall status was not down.
+    Response times leave out checks in maintenance; their p95 is exact where a figure comes
+    from raw results only and read from histograms where it includes rolled-up hours.
+
+    Completed hours come from the hourly rollups, the rest from raw results;
+    `use_rollups=False` reads raw results only (the same figures, p95s exact, slower).
+    Raises Invalid (naming the field) for a bad interval, range or limit."""
+    start, end, now = utc(start), utc(end), utc(now)
+    interval = interval or default_interval(start, end)
+    bounds = edges(start, end, interval)
+    if limit is not None:
+        if limit < 1:
+            raise Invalid("limit must be a positive number.", fields={"limit": "not positive"})
+        bounds = bounds[-(limit + 1):]
+    levels = _levels(monitor, bounds, interval, now=now, use_rollups=use_rollups)
+    timeline = Timeline.of(monitor, bounds[0], bounds[-1], now=now)
+    return _shaped(monitor, bounds, interval, levels, timeline)
+
+
+def _levels(monitor, bounds, interval, *, now, use_rollups) -> Levels:
+    """The tallies of [bounds[0], bounds[-1]): rollups for the completed hours rolled up
+    already, raw results around them."""
+    buckets = reading.Buckets(bounds, interval)
+    start, end = reading.naive(bounds[0]), reading.naive(bounds[-1])
+    # a minute bucket is part of an hour: rollups cannot answer it
+    hours = _whole_hours(bounds[0], bounds[-1], now) if (
+        use_rollups and interval != "minute") else None
+    levels, rolled_until = (reading.rolled_levels(monitor.id, buckets, *hours) if hours
+                            else (None, None))
+    if rolled_until is None:
+        return reading.raw_levels(monitor.id, buckets, [(start, end)], with_histograms=False)
+    raw = [(low, high) for low, high in ((start, hours[0]), (rolled_until, end)) if low < high]
+    if raw:
+        levels.add(reading.raw_levels(monitor.id, buckets, raw, with_histograms=True))
+    return levels
+
+
+def _whole_hours(start: dt.datetime, end: dt.datetime, now: dt.datetime):
+    """The completed whole hours of [start, end) (naive UTC), or None: where rollups may be."""
+    first = reading.naive(ceil_hour(start))
+    last = reading.naive(min(floor(end, "hour"), floor(now, "hour")))
+    return (first, last) if first < last else None
+
+
+def _shaped(monitor, bounds, interval, levels: Levels, timeline: Timeline) -> dict:
+    regions = sorted(set(monitor.regions or ()) | set(levels.regions))
+    stamps = [isoformat(bound) for bound in bounds]
+    seconds = [bound.timestamp() for bound in bounds]
+    watched = timeline.watched_seconds(seconds[0], seconds[-1])
+    down = timeline.down_seconds(seconds[0], seconds[-1])
+    overall = levels.overall
+    return {
+        "monitor_id": str(monitor.id), "start_date": stamps[0], "end_date": stamps[-1],
+        "interval": interval,
+        "summary": {"uptime_percent": _uptime(watched, down), "checks": overall.checks,
+                    "failures": overall.failures, "downtime_seconds": round(down, 3),
+                    "response_ms": overall.response_ms()},
+        "regions": {region: levels.regions.get(region, _NOTHING).region_out()
+                    for region in regions},
+        "buckets": _buckets_out(stamps, timeline.per_bucket(seconds), regions, levels),
+    }
+
+
+def _buckets_out(stamps, seconds: tuple[list, list], regions, levels: Levels) -> list[dict]:
+    """One entry per bucket; the hot part of a long report (a month has 720 hours), so the
+    shared shapes are made once and the loop does no more than each bucket needs."""
+    buckets, cells = levels.buckets, levels.cells
+    nothing = _NOTHING.region_out()
+    found = []
+    for index, (watched, down) in enumerate(zip(*seconds)):
+        tally = buckets.get(index, _NOTHING)
+        found.append({
+            "start": stamps[index], "end": stamps[index + 1],
+            "uptime_percent": _uptime(watched, down), "checks": tally.checks,
+            "failures": tally.failures, "downtime_seconds": round(down, 3),
+            "response_ms": tally.response_ms(),
+            "regions": {region: cell.region_out() if cell else dict(nothing)
+                        for region, cell in ((region, cells.get((index, region)))
+                                             for region in regions)}})
+    return found
+
+
+def _uptime(watched: float, down: float) -> float | None:
+    return round(100 * (1 - down / watched), 4) if watched else None

@@ -1,0 +1,227 @@
+"""Hourly rollups of the raw results, and the retention of both.
+
+A rollup row is recomputed whole from the raw results of its hour (never incremented), with
+an upsert: rebuilding an hour again writes the same rows, a late result changes its row, and
+two rebuilds at once cannot collide. A row whose raw results have all been purged is left as
+it is, so rebuilding an old hour never erases its figures.
+
+Each monitor's hour has a row per region and one more over all its regions (region
+ALL_REGIONS), so a report in hourly buckets reads every figure of a bucket, its exact p95
+included, without merging histograms.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import peewee
+
+from models import schedule
+from models.db import database, is_postgres
+from models.monitors.tables import Monitor
+from models.results import ALL_REGIONS, CheckResult, ResultHourly
+from models.statistics import histogram
+from models.statistics.intervals import HOUR, floor, utc
+from models.statistics.reading import naive
+
+ROLLED_THROUGH = "statistics.rolled_through"   # SchedulerState: the end of the last rollup run
+PURGE_CHUNK = 50_000
+_MONITOR_BATCH = 500
+_FIGURES = ("checks", "failures", "maintenance_checks", "response_count", "response_sum_us",
+            "response_min_us", "response_max_us", "response_p95_us", "histogram")
+
+
+def rebuild_hour(hour_start: dt.datetime, *, monitor_ids=None) -> int:
+    """Recomputes the rollups of the hour starting at `hour_start` from its raw results, for
+    every monitor with results then (or only `monitor_ids`); answers the rows written.
+    Idempotent, and safe to run concurrently with itself."""
+    hour = naive(floor(utc(hour_start), "hour"))
+    if is_postgres():
+        return _rebuild_in_sql(hour, monitor_ids)
+    return _rebuild_here(hour, monitor_ids)
+
+
+# One pass over the hour's results: grouped by everything the figures and the histogram need,
+# then folded per monitor and region, and per monitor over all regions (ALL_REGIONS). Joining
+# `monitor` lets Postgres probe the results index (monitor_id, due_at, ...) monitor by monitor
+# when that beats scanning the hour.
+_REBUILD_SQL = f"""
+WITH by_region AS (
+    SELECT r.monitor_id, r.region, r.in_maintenance, r.ok,
+           CASE WHEN r.response_ms IS NOT NULL THEN {histogram.SLOT_SQL} END AS slot,
+           count(*) AS n, count(r.response_ms) AS responses,
+           sum(r.response_ms::float8) AS total_ms,
+           min(r.response_ms) AS low_ms, max(r.response_ms) AS high_ms
+    FROM monitor AS m JOIN check_result AS r ON r.monitor_id = m.id
+    WHERE r.due_at >= %(hour)s AND r.due_at < %(end)s {{only}}
+    GROUP BY 1, 2, 3, 4, 5
+), grouped AS (
+    SELECT * FROM by_region
+    UNION ALL
+    SELECT monitor_id, '{ALL_REGIONS}', in_maintenance, ok, slot, sum(n), sum(responses),
+           sum(total_ms), min(low_ms), max(high_ms)
+    FROM by_region GROUP BY 1, 3, 4, 5
+), slots AS (
+    SELECT monitor_id, region, slot, sum(responses) AS n,
+           slot - lag(slot) OVER (PARTITION BY monitor_id, region ORDER BY slot) - 1 AS gap
+    FROM grouped WHERE NOT in_maintenance AND slot IS NOT NULL
+    GROUP BY 1, 2, 3
+), histograms AS (
+    -- the stored form (see histogram.py): first slot, then counts with the gaps as zeros
+    SELECT monitor_id, region, '[' || min(slot) || ',' || string_agg(
+               repeat('0,', coalesce(gap, 0)::int) || n, ',' ORDER BY slot) || ']' AS histogram
+    FROM slots GROUP BY 1, 2
+), p95s AS (
+    -- exact, so a report in hourly buckets needs no estimate for a region's hour
+    SELECT r.monitor_id, coalesce(r.region, '{ALL_REGIONS}') AS region,
+           percentile_cont(%(fraction)s) WITHIN GROUP (ORDER BY r.response_ms) AS p95
+    FROM monitor AS m JOIN check_result AS r ON r.monitor_id = m.id
+    WHERE r.due_at >= %(hour)s AND r.due_at < %(end)s {{only}}
+          AND NOT r.in_maintenance AND r.response_ms IS NOT NULL
+    GROUP BY GROUPING SETS ((r.monitor_id, r.region), (r.monitor_id))
+)
+INSERT INTO result_hourly (monitor_id, region, hour, {', '.join(_FIGURES)})
+SELECT g.monitor_id, g.region, %(hour)s,
+       coalesce(sum(n) FILTER (WHERE NOT in_maintenance), 0),
+       coalesce(sum(n) FILTER (WHERE NOT in_maintenance AND NOT ok), 0),
+       coalesce(sum(n) FILTER (WHERE in_maintenance), 0),
+       coalesce(sum(responses) FILTER (WHERE NOT in_maintenance), 0),
+       round(1000 * coalesce(sum(total_ms) FILTER (WHERE NOT in_maintenance), 0)),
+       round(1000 * min(low_ms) FILTER (WHERE NOT in_maintenance)),
+       round(1000 * max(high_ms) FILTER (WHERE NOT in_maintenance)),
+       round(1000 * p.p95), coalesce(h.histogram, '[]')
+FROM grouped AS g LEFT JOIN histograms AS h USING (monitor_id, region)
+     LEFT JOIN p95s AS p USING (monitor_id, region)
+GROUP BY g.monitor_id, g.region, h.histogram, p.p95
+ON CONFLICT (monitor_id, hour, region) DO UPDATE SET
+    {', '.join(f'{name} = EXCLUDED.{name}' for name in _FIGURES)}
+"""
+
+
+def _rebuild_in_sql(hour: dt.datetime, monitor_ids) -> int:
+    params = {"hour": hour, "end": hour + HOUR, "log_high": histogram.LOG_HIGH,
+              "fraction": histogram.FRACTION}
+    only = ""
+    if monitor_ids is not None:
+        only = "AND r.monitor_id = ANY(%(ids)s::uuid[])"
+        params["ids"] = [str(monitor_id) for monitor_id in monitor_ids]
+    with database.atomic():
+        return database.execute_sql(_REBUILD_SQL.format(only=only), params).rowcount
+
+
+def _rebuild_here(hour: dt.datetime, monitor_ids) -> int:
+    """The same in Python (SQLite)."""
+    query = (CheckResult.select(CheckResult.monitor, CheckResult.region, CheckResult.ok,
+                                CheckResult.in_maintenance, CheckResult.response_ms)
+             .where(CheckResult.due_at >= hour, CheckResult.due_at < hour + HOUR))
+    if monitor_ids is not None:
+        query = query.where(CheckResult.monitor.in_(list(monitor_ids)))
+    groups: dict = {}
+    for monitor_id, region, ok, in_maintenance, response_ms in query.tuples():
+        for group in (groups.setdefault((monitor_id, region), [0, 0, 0, []]),
+                      groups.setdefault((monitor_id, ALL_REGIONS), [0, 0, 0, []])):
+            if in_maintenance:
+                group[2] += 1
+                continue
+            group[0] += 1
+            group[1] += not ok
+            if response_ms is not None:
+                group[3].append(response_ms)
+    rows = [_rollup_row(monitor_id, region, hour, *group)
+            for (monitor_id, region), group in groups.items()]
+    with database.atomic():
+        for start in range(0, len(rows), 500):
+            (ResultHourly.insert_many(rows[start:start + 500])
+             .on_conflict(conflict_target=[ResultHourly.monitor, ResultHourly.hour,
+                                           ResultHourly.region],
+                          preserve=[getattr(ResultHourly, name) for name in _FIGURES])
+             .execute())
+    return len(rows)
+
+
+def _rollup_row(monitor_id, region, hour, checks, failures, in_maintenance, values) -> dict:
+    values.sort()
+    return {"monitor": monitor_id, "region": region, "hour": hour, "checks": checks,
+            "failures": failures, "maintenance_checks": in_maintenance,
+            "response_count": len(values), "response_sum_us": _micros(sum(values)),
+            "response_min_us": _micros(min(values, default=None)),
+            "response_max_us": _micros(max(values, default=None)),
+            "response_p95_us": _micros(histogram.exact(values)),
+            "histogram": histogram.of_values(values)}
+
+
+def _micros(ms: float | None) -> int | None:
+    return None if ms is None else round(ms * 1000)
+
+
+def rollup_due(*, now: dt.datetime, lookback_hours: int = 3) -> int:
+    """Rebuilds the last `lookback_hours` completed hours (again each time, folding in late
+    results), and any earlier hours no run has rolled up yet: all hours with results on the
+    first run, the hours missed while no run happened later. Answers the rows written; safe
+    to repeat and to interrupt (a run that fails leaves the next one to start as early)."""
+    through = naive(floor(now, "hour"))
+    first = through - lookback_hours * HOUR
+    marked = schedule.read_value(ROLLED_THROUGH)
+    marked = dt.datetime.fromisoformat(marked) if marked else None
+    if marked is None or marked < first:
+        oldest = _oldest_hour()
+        if oldest is not None:
+            # from the first hour never rolled up, but not before the oldest result
+            first = min(first, oldest if marked is None else max(marked, oldest))
+    written, hour = 0, first
+    while hour < through:
+        written += rebuild_hour(hour)
+        hour += HOUR
+    schedule.write_value(ROLLED_THROUGH, through.isoformat(), now=now)
+    return written
+
+
+def _oldest_hour() -> dt.datetime | None:
+    """The hour of the oldest raw result (a full scan, on a first run or after a gap only)."""
+    oldest = CheckResult.select(peewee.fn.MIN(CheckResult.due_at)).scalar()
+    return None if oldest is None else naive(floor(utc(naive(oldest)), "hour"))
+
+
+def purge_results(*, now: dt.datetime, retention_days: int, chunk: int = PURGE_CHUNK) -> int:
+    """Deletes the raw results due before the hour `retention_days` ago began (whole hours,
+    so an hour's rollup is never rebuilt from part of it), at most `chunk` rows per statement
+    and transaction so no lock is held long. Answers how many were deleted."""
+    cutoff = naive(floor(now - dt.timedelta(days=retention_days), "hour"))
+    return _purge(CheckResult, CheckResult.due_at, cutoff, chunk)
+
+
+def purge_rollups(*, now: dt.datetime, retention_days: int, chunk: int = PURGE_CHUNK) -> int:
+    """Deletes the rollups of the hours before the hour `retention_days` ago, in chunks;
+    answers how many were deleted."""
+    cutoff = naive(floor(now - dt.timedelta(days=retention_days), "hour"))
+    return _purge(ResultHourly, ResultHourly.hour, cutoff, chunk)
+
+
+def _purge(model, field, cutoff: dt.datetime, chunk: int) -> int:
+    """Monitor by monitor (a batch at a time), so each statement walks the index on
+    (monitor_id, time) from its oldest entries and stops after `chunk` rows."""
+    monitor_ids = [row[0] for row in Monitor.select(Monitor.id).order_by(Monitor.id).tuples()]
+    deleted = 0
+    for start in range(0, len(monitor_ids), _MONITOR_BATCH):
+        batch = monitor_ids[start:start + _MONITOR_BATCH]
+        while True:
+            count = _delete_chunk(model, field, batch, cutoff, chunk)
+            deleted += count
+            if count < chunk:
+                break
+    return deleted
+
+
+def _delete_chunk(model, field, monitor_ids, cutoff, chunk) -> int:
+    # rows are picked by physical address: neither table needs a surrogate key for it, and
+    # Postgres fetches them straight by TID
+    address = "ctid" if is_postgres() else "rowid"
+    picked = (model.select(peewee.SQL(address))
+              .where(model.monitor.in_(monitor_ids), field < cutoff).limit(chunk))
+    sql, params = picked.sql()
+    table = model._meta.table_name
+    if is_postgres():
+        statement = f'DELETE FROM "{table}" WHERE ctid = ANY(ARRAY({sql}))'
+    else:
+        statement = f'DELETE FROM "{table}" WHERE rowid IN ({sql})'
+    with database.atomic():
+        return database.execute_sql(statement, params).rowcount

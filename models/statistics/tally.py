@@ -1,0 +1,133 @@
+"""What a report counts for one group of results (a bucket in a region, a bucket, a region,
+the whole range), outside maintenance, and how groups combine."""
+from __future__ import annotations
+
+from models.statistics import histogram
+
+
+class Tally:
+    """Checks, failures and response times of a group of results.
+
+    `exact_p95` is the exact percentile of a group computed whole from raw results. Combined
+    with other responses it no longer holds, and the p95 is read from the merged
+    `histograms` instead (every part with responses brings its own: one per rollup row, as
+    its stored text until merged, one per raw part)."""
+    __slots__ = ("checks", "failures", "responses", "total_ms", "low_ms", "high_ms",
+                 "histograms", "exact_p95")
+
+    def __init__(self, checks: int = 0, failures: int = 0, responses: int = 0,
+                 total_ms: float = 0.0, low_ms: float | None = None,
+                 high_ms: float | None = None, histograms: list | None = None,
+                 exact_p95: float | None = None):
+        self.checks, self.failures = checks, failures
+        self.responses, self.total_ms, self.low_ms, self.high_ms = (responses, total_ms,
+                                                                   low_ms, high_ms)
+        self.histograms = histograms if histograms is not None else []
+        self.exact_p95 = exact_p95
+
+    @classmethod
+    def combined(cls, tallies: list[Tally]) -> Tally:
+        """A new tally holding all of `tallies`."""
+        checks = failures = responses = 0
+        total_ms, low_ms, high_ms, histograms, exact_p95 = 0.0, None, None, [], None
+        for tally in tallies:
+            checks += tally.checks
+            failures += tally.failures
+            if not tally.responses:
+                continue
+            # an exact p95 survives only if no other part brings responses
+            exact_p95 = None if responses else tally.exact_p95
+            if not responses or tally.low_ms < low_ms:
+                low_ms = tally.low_ms
+            if not responses or tally.high_ms > high_ms:
+                high_ms = tally.high_ms
+            responses += tally.responses
+            total_ms += tally.total_ms
+            histograms += tally.histograms
+        return cls(checks, failures, responses, total_ms, low_ms, high_ms, histograms,
+                   exact_p95)
+
+    def p95(self) -> float | None:
+        if self.exact_p95 is not None or not self.responses:
+            return self.exact_p95
+        return histogram.estimate(self.merged(), self.low_ms, self.high_ms)
+
+    def merged(self) -> list[int]:
+        """The histogram of all its responses (merged once, then kept merged)."""
+        if len(self.histograms) > 1 or self.histograms and isinstance(self.histograms[0], str):
+            self.histograms = [histogram.merge(histogram.decoded(self.histograms))]
+        return self.histograms[0] if self.histograms else []
+
+    def response_ms(self) -> dict:
+        """avg, min, max and p95 of the response times (ms, unrounded: they are measured)."""
+        responses = self.responses
+        if not responses:
+            return {"avg": None, "min": None, "max": None, "p95": None}
+        p95 = self.exact_p95
+        return {"avg": self.total_ms / responses, "min": self.low_ms, "max": self.high_ms,
+                "p95": self.p95() if p95 is None else p95}
+
+    def uptime_percent(self) -> float | None:
+        """The share of checks that passed (checks outside maintenance), to 4 decimals."""
+        checks = self.checks
+        return round(100 * (checks - self.failures) / checks, 4) if checks else None
+
+    def region_out(self) -> dict:
+        # as uptime_percent and response_ms: inline, as a month has 2,000 cells
+        checks, failures, responses = self.checks, self.failures, self.responses
+        if responses:
+            p95 = self.exact_p95
+            times = {"avg": self.total_ms / responses, "min": self.low_ms,
+                     "max": self.high_ms, "p95": self.p95() if p95 is None else p95}
+        else:
+            times = {"avg": None, "min": None, "max": None, "p95": None}
+        return {"checks": checks, "failures": failures,
+                "uptime_percent": round(100 * (checks - failures) / checks, 4) if checks
+                else None, "response_ms": times}
+
+
+class Levels:
+    """The tallies of a report at each level: per bucket and region (`cells`), per bucket,
+    per region, and over everything."""
+
+    def __init__(self, cells=None, buckets=None, regions=None, overall: Tally | None = None):
+        self.cells: dict[tuple[int, str], Tally] = cells or {}
+        self.buckets: dict[int, Tally] = buckets or {}
+        self.regions: dict[str, Tally] = regions or {}
+        self.overall = overall or Tally()
+
+    @classmethod
+    def of_rolled(cls, cells: dict[tuple[int, str], Tally], buckets: dict[int, Tally]
+                  ) -> Levels:
+        """The levels of rollups: the cells and the buckets (over all regions) as read, the
+        regions summed from the cells, the whole range from the regions."""
+        by_region: dict = {}
+        for (_, region), cell in cells.items():
+            by_region.setdefault(region, []).append(cell)
+        regions = {region: Tally.combined(part) for region, part in by_region.items()}
+        for tally in regions.values():
+            tally.merged()           # so the overall merges one histogram per region
+        return cls(cells, buckets, regions, Tally.combined(list(regions.values())))
+
+    @classmethod
+    def of_cells(cls, cells: dict[tuple[int, str], Tally]) -> Levels:
+        """The levels above some cells, summed from them."""
+        by_bucket: dict = {}
+        by_region: dict = {}
+        for (bucket, region), cell in cells.items():
+            by_bucket.setdefault(bucket, []).append(cell)
+            by_region.setdefault(region, []).append(cell)
+        regions = {region: Tally.combined(part) for region, part in by_region.items()}
+        for tally in regions.values():
+            tally.merged()               # so the overall merges one histogram per region
+        return cls(cells, {bucket: Tally.combined(part) for bucket, part in by_bucket.items()},
+                   regions, Tally.combined(list(regions.values())))
+
+    def add(self, other: Levels) -> None:
+        """Adds another part of the range (the raw part to the rolled-up one); a group only
+        one part has keeps that part's tally, and so its exact p95."""
+        for mine, theirs in ((self.cells, other.cells), (self.buckets, other.buckets),
+                             (self.regions, other.regions)):
+            for key, tally in theirs.items():
+                mine[key] = Tally.combined([mine[key], tally]) if key in mine else tally
+        self.overall = Tally.combined([self.overall, other.overall])
