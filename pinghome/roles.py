@@ -10,7 +10,7 @@ import peewee
 import waitress
 
 from models import db, health
-from pinghome.runtime import prepare
+from pinghome.runtime import prepare, settle_heap
 from scheduler.lock import leader_lock
 from scheduler.loop import Scheduler
 from scheduler.tasks import periodic_tasks
@@ -19,6 +19,7 @@ from workers.runner import queues_for, start_worker
 log = logging.getLogger(__name__)
 
 CLOCK_CHECK_SECONDS = 3600
+TICK_SECONDS = 0.1     # checks fall due each second; ticking often starts them sooner
 
 
 def instance_name() -> str:
@@ -60,12 +61,14 @@ def wait_for_schema(stop: threading.Event, retry_seconds: float = 2.0) -> bool:
 
 
 def run_scheduler(settings, stop: threading.Event) -> None:
-    prepare(settings)
+    broker = prepare(settings)
     if not wait_for_schema(stop):
         return
     watch_clock(settings, "scheduler", stop)
     log.info("scheduler %s starting", instance_name())
-    Scheduler(leader_lock(settings), periodic_tasks()).run(stop)
+    settle_heap()
+    Scheduler(leader_lock(settings), periodic_tasks(broker, settings),
+              tick_seconds=TICK_SECONDS).run(stop)
 
 
 def run_worker(settings, region: str | None, stop: threading.Event) -> None:
@@ -75,6 +78,7 @@ def run_worker(settings, region: str | None, stop: threading.Event) -> None:
         return
     watch_clock(settings, f"worker.{region}" if region else "worker", stop)
     worker = start_worker(broker, settings, queues)
+    settle_heap()
     log.info("worker %s consuming %s", instance_name(), ", ".join(sorted(queues)))
     stop.wait()
     worker.stop()
@@ -95,9 +99,12 @@ def run_embedded(settings, stop: threading.Event) -> None:
                                       port=settings.gateway_port, threads=8, ident="pinghome")]
     for server in servers:
         threading.Thread(target=server.run, name="http", daemon=True).start()
-    scheduler = threading.Thread(target=Scheduler(leader_lock(settings), periodic_tasks()).run,
-                                 args=(stop,), name="scheduler", daemon=True)
+    scheduler = threading.Thread(
+        target=Scheduler(leader_lock(settings), periodic_tasks(broker, settings),
+                         tick_seconds=TICK_SECONDS).run,
+        args=(stop,), name="scheduler", daemon=True)
     scheduler.start()
+    settle_heap()
     log.info("pinghome is up: API on http://%s:%d, gateway on http://%s:%d (%s, %s)",
              settings.bind_host, settings.port, settings.bind_host, settings.gateway_port,
              settings.database_url, settings.redis_url or "in-process broker")

@@ -1,14 +1,43 @@
-"""What the scheduler does periodically, in the order of the table."""
+"""What the scheduler does periodically, in the order of the table. Tasks decide what is due
+and enqueue it; workers do the work."""
 from __future__ import annotations
 
-from models import channels, jobs, mail
+import datetime as dt
+
+import dramatiq
+
+from models import channels, jobs, mail, schedule
+from models.monitors import facts
 from scheduler.loop import PeriodicTask
+from scheduler.probes import ProbeSchedule
 
 
-def periodic_tasks() -> list[PeriodicTask]:
+def periodic_tasks(broker, settings) -> list[PeriodicTask]:
+    probes = ProbeSchedule(probe_enqueuer(broker), batch_size=settings.probe_batch_size)
     return [
+        PeriodicTask("probes.enqueue_due", 0, probes.tick),
         PeriodicTask("mail.requeue_stalled", 60, mail.requeue_stalled),
         PeriodicTask("notifications.requeue_stalled", 60, channels.requeue_stalled),
+        PeriodicTask("statistics.rollup", 300, lambda now: jobs.defer("statistics.rollup")),
+        PeriodicTask("monitors.look_at_expiry", 3600, _look_at_expiry),
+        PeriodicTask("retention.purge", 3600, lambda now: jobs.defer("retention.purge")),
+        PeriodicTask("schedule.forget_changes", 3600,
+                     lambda now: schedule.forget_changes(now - dt.timedelta(hours=1))),
         PeriodicTask("accounts.purge_expired", 3600,
                      lambda now: jobs.defer("accounts.purge_expired")),
     ]
+
+
+def probe_enqueuer(broker):
+    """Sends a batch to its region's queue (`probes.<region>`), which only that region's
+    workers consume."""
+    def enqueue(region: str, due_epoch: int, checks: list) -> None:
+        broker.enqueue(dramatiq.Message(queue_name=f"probes.{region}", actor_name="probes.run",
+                                        args=(region, due_epoch, checks), kwargs={},
+                                        options={}))
+    return enqueue
+
+
+def _look_at_expiry(now) -> None:
+    for monitor_id, kind in facts.needing_a_look(now=now):
+        jobs.defer("monitors.look_at_expiry", monitor_id, kind)

@@ -71,6 +71,24 @@ def webhook_sink():
     sink.stop()
 
 
+@pytest.fixture
+def target():
+    """An HTTP server on loopback whose answers, delays and redirects a test sets."""
+    sink = HttpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def tls_target(tmp_path):
+    """The same over TLS, with a certificate for 127.0.0.1 from a test CA (`.ca_file`)."""
+    sink = HttpSink(tls=True).start()
+    sink.ca_file = str(tmp_path / "ca.pem")
+    sink.ca.cert_pem.write_to_path(sink.ca_file)
+    yield sink
+    sink.stop()
+
+
 @pytest.fixture(scope="session")
 def twilio():
     """A fake SMS provider speaking Twilio's REST API."""
@@ -114,6 +132,7 @@ def settings(servers, smtp_sink, twilio, tmp_path_factory) -> Settings:
                     smtp_url=smtp_sink.url, secret_key=SECRET, ntp_server=None,
                     data_dir=str(tmp_path_factory.mktemp("var")), log_level="WARNING",
                     allow_private_targets=True, public_url="http://pinghome.test",
+                    regions=("local", "eu-central-1", "us-east-1"),
                     twilio_account_sid="AC0123456789", twilio_auth_token="twilio-token",
                     twilio_from="+15005550006", twilio_api_url=twilio.url)
 

@@ -36,7 +36,12 @@ class HttpSink:
     def __init__(self, *, tls: bool = False, answers: dict | None = None):
         self.requests: list[Request] = []
         self.default_answers = dict(answers or {})
-        self.answers: dict[str, tuple[int, bytes]] = dict(self.default_answers)  # prefix -> answer
+        # path prefix -> (status, body) or (status, body, headers); the longest prefix wins
+        self.answers: dict[str, tuple] = dict(self.default_answers)
+        self.delays: dict[str, float] = {}        # path prefix -> seconds before answering
+        self.by_region: dict[str, tuple] = {}     # X-Pinghome-Region -> answer, before `answers`
+        self.released = threading.Event()         # set to cut every delay short
+        self.in_flight = 0                        # requests received and not yet answered
         self._lock = threading.Lock()
         sink = self
 
@@ -51,12 +56,26 @@ class HttpSink:
                                   self.rfile.read(length))
                 with sink._lock:
                     sink.requests.append(request)
-                status, body = sink.answer_for(request.route)
+                status, body, headers = sink.answer_for(request.route,
+                                                        request.headers.get("x-pinghome-region"))
+                delay = sink.delay_for(request.route)
+                if delay:
+                    with sink._lock:
+                        sink.in_flight += 1
+                    sink.released.wait(delay)
+                    with sink._lock:
+                        sink.in_flight -= 1
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                headers = {"Content-Type": "application/json", **headers}
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if self.command != "HEAD":
+                    try:
+                        self.wfile.write(body)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass     # the client gave up (a killed worker, a timed-out probe)
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
 
@@ -79,19 +98,28 @@ class HttpSink:
         return self
 
     def stop(self) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
-    def answer_for(self, route: str) -> tuple[int, bytes]:
+    def answer_for(self, route: str, region: str | None = None) -> tuple[int, bytes, dict]:
+        if region in self.by_region:
+            answer = self.by_region[region]
+            return (*answer, {}) if len(answer) == 2 else answer
         for prefix, answer in sorted(self.answers.items(), key=lambda a: -len(a[0])):
             if route.startswith(prefix):
-                return answer
-        return 200, b'{"ok": true, "result": {"message_id": 1, "chat": {"id": 1}}, "sid": "SM1"}'
+                return (*answer, {}) if len(answer) == 2 else answer
+        return 200, b'{"ok": true, "result": {"message_id": 1, "chat": {"id": 1}}, "sid": "SM1"}', {}
+
+    def delay_for(self, route: str) -> float:
+        return max((d for prefix, d in self.delays.items() if route.startswith(prefix)), default=0)
 
     def clear(self) -> None:
         with self._lock:
             self.requests.clear()
             self.answers = dict(self.default_answers)
+            self.delays.clear()
+            self.by_region.clear()
 
     def received(self, prefix: str = "") -> list[Request]:
         with self._lock:

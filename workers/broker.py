@@ -44,7 +44,13 @@ def setup_broker(settings) -> dramatiq.Broker:
     global _settings
     _settings = settings
     if settings.redis_url:
-        broker = RedisBroker(url=settings.redis_url, namespace="pinghome")
+        # A dead worker's unacknowledged messages go back to their queue once its heartbeat
+        # is 15 s old (Dramatiq's default is 60 s, longer than a typical check interval, after
+        # which a redelivered check would be dropped as stale). The sweep that moves them runs
+        # on a random 2 % of broker calls (the chance is per million; the default 0.1 % can
+        # leave them parked for minutes on a quiet queue).
+        broker = RedisBroker(url=settings.redis_url, namespace="pinghome",
+                             heartbeat_timeout=15_000, maintenance_chance=20_000)
     else:
         broker = StubBroker()
     broker.add_middleware(DatabaseConnection())
@@ -52,6 +58,8 @@ def setup_broker(settings) -> dramatiq.Broker:
     for actor in _load_actors():
         actor.broker = broker
         broker.declare_actor(actor)
+    for region in settings.regions:
+        broker.declare_queue(f"probes.{region}")
     jobs.set_sender(lambda actor_name, args: broker.get_actor(actor_name).send(*args))
     return broker
 

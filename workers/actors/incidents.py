@@ -1,0 +1,10 @@
+import dramatiq
+
+import workers.broker  # noqa: F401  (the broker is installed before any actor is declared)
+from models import clock, incidents
+
+
+@dramatiq.actor(actor_name="incidents.apply_rules", queue_name="default", max_retries=8)
+def apply_rules(state_change_id):
+    """Hands a state change to the incident rules; a second run changes nothing."""
+    incidents.apply_rules(state_change_id, now=clock.now())

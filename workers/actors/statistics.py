@@ -1,0 +1,21 @@
+import dramatiq
+
+import workers.broker as runtime
+from models import clock, statistics
+
+
+@dramatiq.actor(actor_name="statistics.rollup", queue_name="default", max_retries=3,
+                time_limit=600_000)
+def rollup():
+    """Rebuilds the hourly rollups of the last hours from raw results; repeating it rewrites
+    the same rows."""
+    statistics.rollup_due(now=clock.now())
+
+
+@dramatiq.actor(actor_name="retention.purge", queue_name="default", max_retries=3,
+                time_limit=3_600_000)
+def purge():
+    """Deletes raw results and rollups past their retention; a second run finds less."""
+    settings = runtime.current_settings()
+    statistics.purge_results(now=clock.now(), retention_days=settings.result_retention_days)
+    statistics.purge_rollups(now=clock.now(), retention_days=settings.rollup_retention_days)
