@@ -10,9 +10,9 @@ import functools
 import falcon
 
 from api import errors, middleware, openapi
-from api.resources import accounts, channels, customers, health, services, teams
+from api.resources import accounts, channels, customers, health, monitors, services, teams
 from models.settings import load_settings
-from pinghome.runtime import prepare
+from pinghome.runtime import prepare, settle_heap
 from workers.broker import ping
 
 VERSION = "0.1.0"
@@ -48,8 +48,30 @@ def routes(settings, broker) -> list[tuple[str, object]]:
         ("/v1/service/{service_id:uuid}", services.ServiceItem(settings)),
         ("/v1/team-service/{service_id:uuid}", services.ServiceDetails(settings)),
         ("/v1/plan/{plan}/{version}/limits", services.PlanLimits(settings)),
+        *monitor_routes(settings),
         ("/v1/health-check", health.HealthCheck(functools.partial(ping, broker))),
     ]
+
+
+def monitor_routes(settings) -> list[tuple[str, object]]:
+    item = "/v1/resource/{monitor_id:uuid}"
+    routes = [
+        ("/v1/resource", monitors.MonitorCollection(settings)),
+        (item, monitors.MonitorItem(settings)),
+        (f"{item}/status", monitors.MonitorStatus(settings)),
+        (f"{item}/regions", monitors.MonitorRegions(settings)),
+        (f"{item}/statistic", monitors.MonitorStatistic(settings)),
+        (f"{item}/state-changed-logs", monitors.MonitorStateLog(settings)),
+        ("/v1/service/{service_id:uuid}/resources", monitors.ServiceMonitors(settings)),
+    ]
+    for kind in ("ssl", "tld"):
+        reminder = monitors.MonitorReminder(settings, kind)
+        routes += [(f"{item}/{kind}", monitors.MonitorFacts(settings, kind)),
+                   (f"{item}/{kind}/reminder", reminder),
+                   # the seed's code examples use these paths; the endpoint list's are canonical
+                   (f"/v1/{kind}/reminder/{{monitor_id:uuid}}", reminder),
+                   (f"/v1/{{monitor_id:uuid}}/{kind}/reminder", reminder)]
+    return routes
 
 
 def channel_routes(settings, prefix: str, kind: str) -> list[tuple[str, object]]:
@@ -98,7 +120,9 @@ class OpenApiDocument:
 
 @functools.cache
 def _app_from_environment() -> falcon.App:
-    return create_app(load_settings())
+    app = create_app(load_settings())
+    settle_heap()
+    return app
 
 
 def __getattr__(name):   # `api.app:app` for gunicorn, built only when asked for

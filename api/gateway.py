@@ -12,7 +12,7 @@ import falcon
 from api.app import build_app
 from api.resources import health
 from models.settings import load_settings
-from pinghome.runtime import prepare
+from pinghome.runtime import prepare, settle_heap
 from workers.broker import ping
 
 
@@ -29,7 +29,9 @@ def create_gateway(settings) -> falcon.App:
 
 @functools.cache
 def _app_from_environment() -> falcon.App:
-    return create_gateway(load_settings())
+    app = create_gateway(load_settings())
+    settle_heap()
+    return app
 
 
 def __getattr__(name):   # `api.gateway:app` for gunicorn

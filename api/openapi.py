@@ -57,7 +57,7 @@ def _operation(template, resource, method, responder) -> dict:
     summary, _, details = doc.partition("\n")
     operation = {
         "summary": summary.strip() or f"{method} {template}",
-        "operationId": f"{type(resource).__name__}.{method.lower()}",
+        "operationId": method.lower() + re.sub(r"[^A-Za-z0-9]+", "_", _PARAM.sub(r"\1", template)),
         "parameters": [{"name": name, "in": "path", "required": True,
                         "schema": {"type": "string"}} for name in _PARAM.findall(template)],
         "responses": {
