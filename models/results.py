@@ -6,8 +6,6 @@ import peewee
 from models.db import BaseModel, UtcDateTimeField
 from models.monitors.tables import JSONField, Monitor
 
-ALL_REGIONS = "*"     # the region of a rollup row over all of a monitor's regions (no region's name)
-
 
 class CheckResult(BaseModel):
     """The outcome of one scheduled check in one region. (monitor, due_at, region) is the
@@ -32,23 +30,31 @@ class CheckResult(BaseModel):
 
 
 class ResultHourly(BaseModel):
-    """One monitor's results of one hour in one region (or over all its regions: region
-    ALL_REGIONS), rebuilt from the raw results (never incremented), so raw rows can expire
-    while reports over long ranges stay fast."""
+    """One monitor's results of one hour, over all its regions and per region, rebuilt from
+    the raw results (never incremented), so raw rows can expire while reports over long
+    ranges stay fast.
+
+    One row per monitor and hour, its regions folded into `regions`: a month's report in
+    hourly buckets reads 720 rows rather than one per region too. Response times are whole
+    microseconds: integers cost Postgres and the driver a fraction of what floats do."""
     monitor = peewee.ForeignKeyField(Monitor, on_delete="CASCADE", index=False)
-    region = peewee.CharField(max_length=64)
     hour = UtcDateTimeField()
     checks = peewee.IntegerField()
     failures = peewee.IntegerField()             # outside maintenance
     maintenance_checks = peewee.IntegerField()
     response_count = peewee.IntegerField()
-    # response times in whole microseconds: integers cost Postgres and the driver a fraction
-    # of what floats do, and a month's report reads 3,000 rows of them
     response_sum_us = peewee.BigIntegerField()
     response_min_us = peewee.BigIntegerField(null=True)
     response_max_us = peewee.BigIntegerField(null=True)
     response_p95_us = peewee.BigIntegerField(null=True)  # exact, of the hour's responses
     histogram = JSONField()     # response times, as models/statistics/histogram.py stores them
+    # {region: [the figures above, from checks to histogram, in REGION_FIGURES order]}
+    regions = JSONField()
 
     class Meta:
-        primary_key = peewee.CompositeKey("monitor", "hour", "region")
+        primary_key = peewee.CompositeKey("monitor", "hour")
+
+
+REGION_FIGURES = ("checks", "failures", "maintenance_checks", "response_count",
+                  "response_sum_us", "response_min_us", "response_max_us", "response_p95_us",
+                  "histogram")

@@ -132,7 +132,6 @@ class CheckResult(Base):
 
 class ResultHourly(Base):
     monitor = ForeignKeyField(Monitor, on_delete="CASCADE", index=False)
-    region = CharField(max_length=64)
     hour = DateTimeField()
     checks = IntegerField()
     failures = IntegerField()
@@ -143,9 +142,10 @@ class ResultHourly(Base):
     response_max_us = BigIntegerField(null=True)
     response_p95_us = BigIntegerField(null=True)
     histogram = TextField()
+    regions = TextField()
 
     class Meta:
-        primary_key = CompositeKey("monitor", "hour", "region")
+        primary_key = CompositeKey("monitor", "hour")
 
 
 class ScheduleChange(Base):

@@ -7,10 +7,11 @@ row; on SQLite, which has no percentile_cont, its rows are summed here.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from bisect import bisect_right
 
 from models.db import database, is_postgres
-from models.results import ALL_REGIONS, CheckResult, ResultHourly
+from models.results import CheckResult, ResultHourly
 from models.statistics import histogram
 from models.statistics.intervals import HOUR
 from models.statistics.tally import Levels, Tally
@@ -39,35 +40,38 @@ def rolled_levels(monitor_id, buckets: Buckets, first: dt.datetime, last: dt.dat
     built hour after hour up to the last completed one, so hours after that are not rolled
     up yet, and hours before it are.
 
-    A bucket's own tally comes from the rows over all regions, so an hourly bucket is one row
-    with an exact p95; histograms stay text until a merge needs them."""
-    # an hourly bucket has its exact p95 in its row over all regions: no merge needs that
-    # row's histogram, so it is not fetched
+    A bucket's own tally comes from the figures over all regions, so an hourly bucket has an
+    exact p95; a bucket's histogram is fetched only when buckets span several hours."""
     hourly = buckets.interval == "hour"
     cursor = database.execute_sql(
-        "SELECT hour, region, checks, failures, response_count, response_sum_us, "
+        "SELECT hour, checks, failures, maintenance_checks, response_count, response_sum_us, "
         "response_min_us, response_max_us, response_p95_us, "
-        f"CASE WHEN region = {database.param} AND {database.param} THEN NULL "
-        "ELSE histogram END FROM result_hourly "
-        f"WHERE monitor_id = {database.param} AND hour >= {database.param} "
+        f"{'NULL' if hourly else 'histogram'}, regions "
+        f"FROM result_hourly WHERE monitor_id = {database.param} AND hour >= {database.param} "
         f"AND hour < {database.param} ORDER BY hour",     # the order of its key: no sort
-        (ALL_REGIONS, hourly, ResultHourly.monitor.db_value(monitor_id), first, last))
+        (ResultHourly.monitor.db_value(monitor_id), first, last))
     cells: dict = {}
     totals: dict = {}
     index, hour = buckets.index, None
-    for hour, region, checks, failures, count, total_us, low_us, high_us, p95_us, counts in cursor:
-        if count:
-            tally = Tally(checks, failures, count, total_us / 1000, low_us / 1000,
-                          high_us / 1000, [counts] if counts else [], p95_us / 1000)
-        else:
-            tally = Tally(checks, failures)
-        if region == ALL_REGIONS:
-            group, key = totals, index(hour)
-        else:
-            group, key = cells, (index(hour), region)
-        found = group.get(key)
-        group[key] = tally if found is None else Tally.combined([found, tally])
+    for hour, *figures, regions in cursor:
+        bucket = index(hour)
+        _add(totals, bucket, _tally(*figures))
+        for region, (*figures, counts) in json.loads(regions).items():
+            _add(cells, (bucket, region), _tally(*figures, counts))
     return Levels.of_rolled(cells, totals), None if hour is None else naive(hour) + HOUR
+
+
+def _tally(checks, failures, _maintenance, count, total_us, low_us, high_us, p95_us,
+           counts) -> Tally:
+    if not count:
+        return Tally(checks, failures)
+    return Tally(checks, failures, count, total_us / 1000, low_us / 1000, high_us / 1000,
+                 [counts] if counts else [], p95_us / 1000)
+
+
+def _add(tallies: dict, key, tally: Tally) -> None:
+    found = tallies.get(key)
+    tallies[key] = tally if found is None else Tally.combined([found, tally])
 
 
 def raw_levels(monitor_id, buckets: Buckets, spans: list[tuple], *, with_histograms: bool

@@ -5,9 +5,8 @@ an upsert: rebuilding an hour again writes the same rows, a late result changes 
 two rebuilds at once cannot collide. A row whose raw results have all been purged is left as
 it is, so rebuilding an old hour never erases its figures.
 
-Each monitor's hour has a row per region and one more over all its regions (region
-ALL_REGIONS), so a report in hourly buckets reads every figure of a bucket, its exact p95
-included, without merging histograms.
+Each monitor's hour is one row: its figures over all regions (with the exact p95, so a
+report in hourly buckets merges no histogram for a bucket) and each region's in `regions`.
 """
 from __future__ import annotations
 
@@ -18,16 +17,16 @@ import peewee
 from models import schedule
 from models.db import database, is_postgres
 from models.monitors.tables import Monitor
-from models.results import ALL_REGIONS, CheckResult, ResultHourly
+from models.results import REGION_FIGURES, CheckResult, ResultHourly
 from models.statistics import histogram
 from models.statistics.intervals import HOUR, floor, utc
 from models.statistics.reading import naive
 
+ALL_REGIONS = "*"        # while rebuilding: the figures over all regions (no region's name)
 ROLLED_THROUGH = "statistics.rolled_through"   # SchedulerState: the end of the last rollup run
 PURGE_CHUNK = 50_000
 _MONITOR_BATCH = 500
-_FIGURES = ("checks", "failures", "maintenance_checks", "response_count", "response_sum_us",
-            "response_min_us", "response_max_us", "response_p95_us", "histogram")
+_FIGURES = (*REGION_FIGURES, "regions")
 
 
 def rebuild_hour(hour_start: dt.datetime, *, monitor_ids=None) -> int:
@@ -41,7 +40,8 @@ def rebuild_hour(hour_start: dt.datetime, *, monitor_ids=None) -> int:
 
 
 # One pass over the hour's results: grouped by everything the figures and the histogram need,
-# then folded per monitor and region, and per monitor over all regions (ALL_REGIONS). Joining
+# then folded per monitor and region, and per monitor over all regions (ALL_REGIONS), and the
+# regions' figures folded into the row over all regions as JSON. Joining
 # `monitor` lets Postgres probe the results index (monitor_id, due_at, ...) monitor by monitor
 # when that beats scanning the hour.
 _REBUILD_SQL = f"""
@@ -78,21 +78,32 @@ WITH by_region AS (
     WHERE r.due_at >= %(hour)s AND r.due_at < %(end)s {{only}}
           AND NOT r.in_maintenance AND r.response_ms IS NOT NULL
     GROUP BY GROUPING SETS ((r.monitor_id, r.region), (r.monitor_id))
+), figures AS (
+    SELECT g.monitor_id, g.region,
+           coalesce(sum(n) FILTER (WHERE NOT in_maintenance), 0) AS checks,
+           coalesce(sum(n) FILTER (WHERE NOT in_maintenance AND NOT ok), 0) AS failures,
+           coalesce(sum(n) FILTER (WHERE in_maintenance), 0) AS maintenance_checks,
+           coalesce(sum(responses) FILTER (WHERE NOT in_maintenance), 0) AS response_count,
+           round(1000 * coalesce(sum(total_ms) FILTER (WHERE NOT in_maintenance), 0))
+               AS response_sum_us,
+           round(1000 * min(low_ms) FILTER (WHERE NOT in_maintenance)) AS response_min_us,
+           round(1000 * max(high_ms) FILTER (WHERE NOT in_maintenance)) AS response_max_us,
+           round(1000 * p.p95) AS response_p95_us,
+           coalesce(h.histogram, '[]') AS histogram
+    FROM grouped AS g LEFT JOIN histograms AS h USING (monitor_id, region)
+         LEFT JOIN p95s AS p USING (monitor_id, region)
+    GROUP BY g.monitor_id, g.region, h.histogram, p.p95
+), regions AS (
+    SELECT monitor_id, json_object_agg(region, json_build_array(
+               {', '.join(REGION_FIGURES[:-1])}, histogram::json) ORDER BY region)::text
+               AS regions
+    FROM figures WHERE region <> '{ALL_REGIONS}' GROUP BY monitor_id
 )
-INSERT INTO result_hourly (monitor_id, region, hour, {', '.join(_FIGURES)})
-SELECT g.monitor_id, g.region, %(hour)s,
-       coalesce(sum(n) FILTER (WHERE NOT in_maintenance), 0),
-       coalesce(sum(n) FILTER (WHERE NOT in_maintenance AND NOT ok), 0),
-       coalesce(sum(n) FILTER (WHERE in_maintenance), 0),
-       coalesce(sum(responses) FILTER (WHERE NOT in_maintenance), 0),
-       round(1000 * coalesce(sum(total_ms) FILTER (WHERE NOT in_maintenance), 0)),
-       round(1000 * min(low_ms) FILTER (WHERE NOT in_maintenance)),
-       round(1000 * max(high_ms) FILTER (WHERE NOT in_maintenance)),
-       round(1000 * p.p95), coalesce(h.histogram, '[]')
-FROM grouped AS g LEFT JOIN histograms AS h USING (monitor_id, region)
-     LEFT JOIN p95s AS p USING (monitor_id, region)
-GROUP BY g.monitor_id, g.region, h.histogram, p.p95
-ON CONFLICT (monitor_id, hour, region) DO UPDATE SET
+INSERT INTO result_hourly (monitor_id, hour, {', '.join(_FIGURES)})
+SELECT monitor_id, %(hour)s, {', '.join(REGION_FIGURES)}, regions
+FROM figures JOIN regions USING (monitor_id)
+WHERE region = '{ALL_REGIONS}'
+ON CONFLICT (monitor_id, hour) DO UPDATE SET
     {', '.join(f'{name} = EXCLUDED.{name}' for name in _FIGURES)}
 """
 
@@ -126,22 +137,28 @@ def _rebuild_here(hour: dt.datetime, monitor_ids) -> int:
             group[1] += not ok
             if response_ms is not None:
                 group[3].append(response_ms)
-    rows = [_rollup_row(monitor_id, region, hour, *group)
-            for (monitor_id, region), group in groups.items()]
+    rows = {}
+    for (monitor_id, region), group in sorted(groups.items(), key=lambda item: item[0][1]):
+        figures = _figures(*group)
+        if region == ALL_REGIONS:
+            rows.setdefault(monitor_id, {"regions": {}}).update(
+                monitor=monitor_id, hour=hour, **figures)
+        else:
+            rows.setdefault(monitor_id, {"regions": {}})["regions"][region] = [
+                figures[name] for name in REGION_FIGURES]
+    rows = list(rows.values())
     with database.atomic():
         for start in range(0, len(rows), 500):
             (ResultHourly.insert_many(rows[start:start + 500])
-             .on_conflict(conflict_target=[ResultHourly.monitor, ResultHourly.hour,
-                                           ResultHourly.region],
+             .on_conflict(conflict_target=[ResultHourly.monitor, ResultHourly.hour],
                           preserve=[getattr(ResultHourly, name) for name in _FIGURES])
              .execute())
     return len(rows)
 
 
-def _rollup_row(monitor_id, region, hour, checks, failures, in_maintenance, values) -> dict:
+def _figures(checks, failures, in_maintenance, values) -> dict:
     values.sort()
-    return {"monitor": monitor_id, "region": region, "hour": hour, "checks": checks,
-            "failures": failures, "maintenance_checks": in_maintenance,
+    return {"checks": checks, "failures": failures, "maintenance_checks": in_maintenance,
             "response_count": len(values), "response_sum_us": _micros(sum(values)),
             "response_min_us": _micros(min(values, default=None)),
             "response_max_us": _micros(max(values, default=None)),
