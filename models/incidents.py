@@ -1,4 +1,4 @@
-"""The incident layer's entry point for monitors' state changes.
+"""The incident layer's entry point for state changes of monitors, heartbeats and servers.
 
 Recording a change hands it over here; the rules that open and resolve incidents from it (the
 incidents issue) run in the `incidents.apply_rules` job, so a slow rule never holds up the
@@ -6,18 +6,33 @@ recording of results, and a redelivered job finds the change handed over already
 """
 from __future__ import annotations
 
+import importlib
+
 from models import jobs
-from models.monitors.tables import StateChange
+
+# where each subject's state changes are recorded (imported when needed: the recording modules
+# import this one)
+CHANGE_TABLES = {
+    "monitor": "models.monitors.tables:StateChange",
+    "heartbeat": "models.heartbeats.tables:HeartbeatStateChange",
+    "server": "models.servers.tables:ServerStateChange",
+}
 
 
-def state_changed(change_id, *, now) -> None:
+def state_changed(change_id, *, now, subject: str = "monitor") -> None:
     """Hands an overall state change to the incident rules once the recording commits."""
-    jobs.defer("incidents.apply_rules", str(change_id))
+    jobs.defer("incidents.apply_rules", str(change_id), subject)
 
 
-def apply_rules(change_id, *, now) -> bool:
+def apply_rules(change_id, *, now, subject: str = "monitor") -> bool:
     """Takes a state change over (once: a second run finds it taken and answers False).
     Incident rulesets act on the changes taken over here."""
-    taken = (StateChange.update(handed_at=now)
-             .where(StateChange.id == change_id, StateChange.handed_at.is_null()).execute())
+    table = change_table(subject)
+    taken = (table.update(handed_at=now)
+             .where(table.id == change_id, table.handed_at.is_null()).execute())
     return taken == 1
+
+
+def change_table(subject: str):
+    module, name = CHANGE_TABLES[subject].split(":")
+    return getattr(importlib.import_module(module), name)

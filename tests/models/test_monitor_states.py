@@ -45,7 +45,7 @@ def test_a_failure_takes_it_down_at_once_without_grace_and_is_handed_over(servic
     change = StateChange.get(StateChange.monitor == monitor, StateChange.region.is_null(),
                              StateChange.to_status == "down")
     assert (change.from_status, change.cause, change.regions_down) == ("up", "HTTP 503", ["local"])
-    assert handed == [("incidents.apply_rules", (str(change.id),))]
+    assert handed == [("incidents.apply_rules", (str(change.id), "monitor"))]
 
 
 def test_a_failure_must_last_the_grace_period(service):

@@ -5,6 +5,7 @@ from models import clock, incidents
 
 
 @dramatiq.actor(actor_name="incidents.apply_rules", queue_name="default", max_retries=8)
-def apply_rules(state_change_id):
-    """Hands a state change to the incident rules; a second run changes nothing."""
-    incidents.apply_rules(state_change_id, now=clock.now())
+def apply_rules(state_change_id, subject="monitor"):
+    """Hands a state change (of a monitor, heartbeat or server) to the incident rules; a second
+    run changes nothing."""
+    incidents.apply_rules(state_change_id, now=clock.now(), subject=subject)
