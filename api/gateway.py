@@ -11,6 +11,9 @@ import falcon
 
 from api.app import build_app
 from api.resources import health
+from api.resources.heartbeat_signals import HeartbeatSignal
+from models.heartbeats.directory import Directory
+from models.heartbeats.intake import intake_for
 from models.settings import load_settings
 from pinghome.runtime import prepare, settle_heap
 from workers.broker import ping
@@ -18,6 +21,7 @@ from workers.broker import ping
 
 def routes(settings, broker) -> list[tuple[str, object]]:
     return [
+        ("/v1/heartbeat/{heartbeat_id:uuid}", HeartbeatSignal(Directory(), intake_for(settings))),
         ("/v1/health-check", health.HealthCheck(functools.partial(ping, broker))),
     ]
 

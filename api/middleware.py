@@ -21,12 +21,15 @@ class StripDefaultPrefix:
 
 
 class BodySizeLimit:
-    """Refuses a declared body larger than the limit before anything reads it (413)."""
+    """Refuses a declared body larger than the limit before anything reads it (413), except
+    for resources that keep only the start of a body and drop the rest (`CUTS_BODY`)."""
 
     def __init__(self, max_body_bytes: int):
         self.max_body_bytes = max_body_bytes
 
-    def process_request(self, req, resp):
+    def process_resource(self, req, resp, resource, params):
+        if getattr(resource, "CUTS_BODY", False):
+            return
         if req.content_length is not None and req.content_length > self.max_body_bytes:
             raise _too_large(self.max_body_bytes)
 

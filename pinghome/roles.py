@@ -14,6 +14,7 @@ from pinghome.runtime import prepare, settle_heap
 from scheduler.lock import leader_lock
 from scheduler.loop import Scheduler
 from scheduler.tasks import periodic_tasks
+from workers.heartbeat_flusher import start_flusher
 from workers.runner import queues_for, start_worker
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ def run_worker(settings, region: str | None, stop: threading.Event) -> None:
         return
     watch_clock(settings, f"worker.{region}" if region else "worker", stop)
     worker = start_worker(broker, settings, queues)
+    if region is None and settings.redis_url:
+        start_flusher(settings.redis_url, instance_name(), stop)
     settle_heap()
     log.info("worker %s consuming %s", instance_name(), ", ".join(sorted(queues)))
     stop.wait()
@@ -93,6 +96,8 @@ def run_embedded(settings, stop: threading.Event) -> None:
     db.migrate(settings.data_dir)
     watch_clock(settings, "embedded", stop)
     worker = start_worker(broker, settings, None)
+    if settings.redis_url:
+        start_flusher(settings.redis_url, instance_name(), stop)
     servers = [waitress.create_server(create_app(settings), host=settings.bind_host,
                                       port=settings.port, threads=8, ident="pinghome"),
                waitress.create_server(create_gateway(settings), host=settings.bind_host,

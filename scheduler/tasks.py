@@ -7,6 +7,7 @@ import datetime as dt
 import dramatiq
 
 from models import channels, jobs, mail, schedule
+from models.heartbeats import overdue
 from models.monitors import facts
 from scheduler.loop import PeriodicTask
 from scheduler.probes import ProbeSchedule
@@ -16,6 +17,7 @@ def periodic_tasks(broker, settings) -> list[PeriodicTask]:
     probes = ProbeSchedule(probe_enqueuer(broker), batch_size=settings.probe_batch_size)
     return [
         PeriodicTask("probes.enqueue_due", 0, probes.tick),
+        PeriodicTask("heartbeats.mark_overdue", 1, lambda now: overdue.mark_overdue(now=now)),
         PeriodicTask("mail.requeue_stalled", 60, mail.requeue_stalled),
         PeriodicTask("notifications.requeue_stalled", 60, channels.requeue_stalled),
         PeriodicTask("statistics.rollup", 300, lambda now: jobs.defer("statistics.rollup")),

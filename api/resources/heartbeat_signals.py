@@ -1,0 +1,87 @@
+"""The gateway's hot path: a heartbeat signal (endpoint 82).
+
+No ORM objects and no database on the way: the heartbeat's methods come from the process's
+directory, the signal goes to the intake (a Redis stream, or the database when embedded), and
+the answer is written. Flushers store signals in batches and apply them to their heartbeats."""
+from __future__ import annotations
+
+import json
+import uuid
+from urllib.parse import parse_qs
+
+import falcon
+
+from models import clock, errors
+from models.heartbeats.signals import Signal
+from models.heartbeats.tables import RESULTS
+
+BODY_KEEP = 10 * 1024         # bytes of a POST body kept as the message; the rest is dropped
+_HEADERS = {"Pinghome-Body-Limit": str(BODY_KEEP)}
+
+
+class HeartbeatSignal:
+    PUBLIC = {"GET", "POST", "HEAD"}
+    CUTS_BODY = True
+
+    def __init__(self, directory, intake):
+        self.directory = directory
+        self.intake = intake
+
+    def on_get(self, req, resp, heartbeat_id):
+        """Send a signal: `result` (tick by default, run, complete, fail) and `message`."""
+        self._take(req, resp, heartbeat_id, {})
+
+    def on_head(self, req, resp, heartbeat_id):
+        """The same as GET, for senders that only make HEAD requests."""
+        self._take(req, resp, heartbeat_id, {})
+
+    def on_post(self, req, resp, heartbeat_id):
+        """The same, with `result` and `message` also taken from the body (JSON, a form, or
+        plain text as the message); the first `Pinghome-Body-Limit` bytes are kept."""
+        self._take(req, resp, heartbeat_id, _from_body(req))
+
+    def _take(self, req, resp, heartbeat_id, given: dict) -> None:
+        resp.set_headers(_HEADERS)
+        key = str(heartbeat_id)
+        methods = self.directory.methods(key)
+        if methods is None:
+            raise errors.NotFound("No such heartbeat.")
+        if req.method not in methods:
+            raise falcon.HTTPMethodNotAllowed(sorted(methods), description=(
+                f"This heartbeat accepts {', '.join(sorted(methods))}."))
+        result = req.params.get("result") or given.get("result") or "tick"
+        if result not in RESULTS:
+            raise errors.BadRequest(f"result must be one of {', '.join(RESULTS)}.",
+                                    code="bad_result", fields={"result": "unknown value"})
+        message = req.params.get("message") or given.get("message")
+        if isinstance(message, list):
+            message = message[0]
+        signal = Signal(key=uuid.uuid4().hex, heartbeat_id=key, result=result,
+                        received_at=clock.now(), method=req.method,
+                        message=None if message is None else str(message)[:BODY_KEEP],
+                        ip=req.remote_addr, user_agent=(req.user_agent or "")[:300] or None)
+        self.intake.accept(signal)
+        resp.media = {"message": "OK", "id": signal.key}
+
+
+def _from_body(req) -> dict:
+    """`result` and `message` from the start of the body; the rest is read and dropped."""
+    stream = req.bounded_stream
+    kept = stream.read(BODY_KEEP)
+    while stream.read(64 * 1024):
+        pass
+    if not kept:
+        return {}
+    text = kept.decode("utf-8", errors="replace")
+    kind = (req.content_type or "").split(";")[0].strip().lower()
+    if kind == "application/json":
+        try:
+            found = json.loads(text)
+        except ValueError:
+            return {"message": text}
+        if isinstance(found, dict):
+            return {k: found[k] for k in ("result", "message") if isinstance(found.get(k), str)}
+        return {"message": text}
+    if kind == "application/x-www-form-urlencoded":
+        return {k: v[0] for k, v in parse_qs(text).items() if k in ("result", "message")}
+    return {"message": text}

@@ -1,0 +1,77 @@
+"""The gateway under gunicorn and the flusher in `pinghome worker`, as real processes on
+Postgres and Redis (append-only): killing the flusher loses no signal the gateway answered."""
+from __future__ import annotations
+
+import concurrent.futures
+import urllib.request
+
+import pytest
+
+from models import clock, db
+from models.heartbeats.tables import Heartbeat, HeartbeatEvent
+from models.organisations import Organisation, Team
+from models.services import Service
+from pinghome.localservers import Postgres, Redis, free_port
+from tests.polling import wait_until
+from tests.processes import Process, wait_http
+
+TABLES = [Organisation, Team, Service, Heartbeat, HeartbeatEvent]
+
+
+@pytest.fixture
+def stack(tmp_path):
+    postgres, redis = Postgres().start(), Redis(appendonly=True).start()
+    env = {"DATABASE_URL": postgres.url, "REDIS_URL": redis.url, "PINGHOME_NTP_SERVER": "off",
+           "PINGHOME_SECRET_KEY": "heartbeat-process-test-secret-0123456789",
+           "PINGHOME_DATA_DIR": str(tmp_path), "PINGHOME_WORKER_THREADS": "2"}
+    assert Process.pinghome("migrate", env=env, log_path=tmp_path / "migrate.log").wait_exit() == 0
+    handle = db.open_database(postgres.url)
+    processes: list[Process] = []
+    with handle.bind_ctx(TABLES):
+        yield {"env": env, "dir": tmp_path, "processes": processes}
+    for process in processes:
+        process.stop()
+    handle.close()
+    redis.destroy()
+    postgres.destroy()
+
+
+def add_heartbeat() -> Heartbeat:
+    now = clock.now()
+    organisation = Organisation.create(name="Jobs", plan="business", created_at=now)
+    team = Team.create(organisation=organisation, name="Jobs", created_at=now)
+    service = Service.create(team=team, name="Jobs", created_at=now)
+    return Heartbeat.create(service=service, name="Backup", methods=["GET"], interval_seconds=60,
+                            grace_seconds=30, created_at=now, updated_at=now)
+
+
+def test_killing_the_flusher_loses_no_acknowledged_signal(stack):
+    heartbeat = add_heartbeat()
+    port = free_port()
+    gateway = Process.gunicorn("api.gateway:app", port, env=stack["env"],
+                               log_path=stack["dir"] / "gateway.log")
+    stack["processes"].append(gateway)
+    wait_http(f"http://127.0.0.1:{port}/v1/health-check")
+    first = Process.pinghome("worker", env=stack["env"], log_path=stack["dir"] / "worker-1.log")
+    stack["processes"].append(first)
+    first.wait_for_output("consuming")
+    url = f"http://127.0.0.1:{port}/v1/heartbeat/{heartbeat.id}"
+
+    def ping(n: int) -> int:
+        with urllib.request.urlopen(f"{url}?message=n{n}", timeout=10) as response:
+            return response.status
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        sent = pool.map(ping, range(3000))
+        wait_until(lambda: HeartbeatEvent.select().count() > 0, timeout=30)
+        first.kill()                                  # mid-stream, with batches in its hands
+        answers = list(sent)
+    assert answers == [200] * 3000
+    killed_with = HeartbeatEvent.select().count()
+    assert killed_with < 3000
+    second = Process.pinghome("worker", env=stack["env"], log_path=stack["dir"] / "worker-2.log")
+    stack["processes"].append(second)
+    wait_until(lambda: HeartbeatEvent.select().count() == 3000, timeout=60,
+               message="every acknowledged signal stored")
+    messages = [m for (m,) in HeartbeatEvent.select(HeartbeatEvent.message).tuples()]
+    assert sorted(messages) == sorted(f"n{n}" for n in range(3000))

@@ -1,0 +1,75 @@
+"""Signals acknowledged by the gateway are never lost: a flusher that dies holding entries
+loses them to another, and a batch stored twice counts once. On a real Redis."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+
+import pytest
+import redis
+
+from models.heartbeats.signals import Signal
+from models.heartbeats.stream import STREAM, SignalStream
+from models.heartbeats.tables import Heartbeat, HeartbeatEvent
+from pinghome.localservers import Redis
+from tests.factories.accounts import make_customer
+from tests.factories.organisations import first_team, make_service
+from workers.heartbeat_flusher import Flusher
+
+T0 = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def stream(servers):
+    """A stream on the session's Redis, or (embedded backend) on one started for the test."""
+    server = None if servers["redis"] else Redis().start()
+    client = redis.Redis.from_url(servers["redis_url"] or server.url)
+    yield SignalStream(client)
+    client.delete(STREAM)
+    if server:
+        server.destroy()
+
+
+@pytest.fixture
+def heartbeat(settings):
+    service = make_service(first_team(make_customer(settings)))
+    return Heartbeat.create(service=service, name="Backup", methods=["GET"],
+                            interval_seconds=60, grace_seconds=30, created_at=T0, updated_at=T0)
+
+
+def publish(stream, heartbeat, count: int) -> None:
+    for n in range(count):
+        stream.publish(Signal(key=uuid.uuid4().hex, heartbeat_id=str(heartbeat.id),
+                              result="tick", received_at=T0 + dt.timedelta(seconds=n),
+                              method="GET", message=f"n{n}"))
+
+
+def test_entries_a_dead_flusher_held_are_claimed_and_stored_once(stream, heartbeat):
+    publish(stream, heartbeat, 30)
+    dead = Flusher(stream, "dead", batch=20, claim_idle=0.05)
+    taken = stream.read("dead", count=20)          # it read a batch, then died before storing
+    assert len(taken) == 20
+    alive = Flusher(stream, "alive", batch=100, claim_idle=0.05)
+    time.sleep(0.1)
+    assert alive.flush_once() == 20                # the dead one's batch first
+    assert alive.flush_once() == 10                # then what nobody had read
+    assert HeartbeatEvent.select().count() == 30 and stream.backlog() == 0
+    dead.store(taken)                              # it was only slow: storing again adds nothing
+    assert HeartbeatEvent.select().count() == 30
+
+
+def test_a_batch_is_acknowledged_only_once_stored(stream, heartbeat):
+    publish(stream, heartbeat, 5)
+    flusher = Flusher(stream, "one", claim_idle=0.05)
+
+    def failing_store(entries):
+        raise RuntimeError("database restarting")
+    flusher.store = failing_store
+    with pytest.raises(RuntimeError):
+        flusher.flush_once()
+    assert stream.backlog() == 5 and HeartbeatEvent.select().count() == 0
+    del flusher.store
+    time.sleep(0.1)
+    assert flusher.flush_once() == 5
+    assert HeartbeatEvent.select().count() == 5 and stream.backlog() == 0

@@ -1,0 +1,65 @@
+"""Moves heartbeat signals from the Redis stream into the database, in batches.
+
+Runs beside the Dramatiq workers of the region-less `pinghome worker` (any number of them: the
+stream's consumer group shares the entries out). An entry is acknowledged only after its batch
+committed; entries a dead flusher held are claimed after `claim_idle` seconds. Storing is
+idempotent (signals keep their gateway key), so a batch stored twice counts once."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import redis
+
+from models import clock
+from models.db import database
+from models.heartbeats import ingest
+from models.heartbeats.stream import SignalStream
+
+log = logging.getLogger(__name__)
+
+
+class Flusher:
+    def __init__(self, stream: SignalStream, consumer: str, *, batch: int = 1000,
+                 claim_idle: float = 15.0, block_ms: int = 200):
+        self.stream, self.consumer = stream, consumer
+        self.batch, self.claim_idle, self.block_ms = batch, claim_idle, block_ms
+        self._claimed_at = 0.0
+
+    def flush_once(self) -> int:
+        """Stores one batch (claimed leftovers first); answers how many entries it handled."""
+        entries = []
+        if time.monotonic() - self._claimed_at >= min(self.claim_idle, 5.0):
+            self._claimed_at = time.monotonic()
+            entries = self.stream.claim(self.consumer, idle_seconds=self.claim_idle,
+                                        count=self.batch)
+        if not entries:
+            entries = self.stream.read(self.consumer, count=self.batch, block_ms=self.block_ms)
+        if entries:
+            self.store(entries)
+            self.stream.acknowledge(entries)
+        return len(entries)
+
+    def store(self, entries: list) -> None:
+        with database.connection_context():
+            ingest.store([signal for _, signal in entries], now=clock.now())
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.flush_once()
+            except redis.RedisError as exc:      # Redis restarting: nothing was taken
+                log.warning("heartbeat flusher: %s; retrying", exc)
+                stop.wait(1.0)
+            except Exception:      # the database restarting: the entries stay pending
+                log.exception("heartbeat flusher: batch not stored; retrying")
+                stop.wait(1.0)
+
+
+def start_flusher(redis_url: str, consumer: str, stop: threading.Event) -> threading.Thread:
+    flusher = Flusher(SignalStream(redis.Redis.from_url(redis_url, socket_timeout=10)), consumer)
+    thread = threading.Thread(target=flusher.run, args=(stop,), name="heartbeat-flusher",
+                              daemon=True)
+    thread.start()
+    return thread
