@@ -5,3 +5,4 @@ Importing the package registers every table, so deferred foreign keys resolve.
 from models import (accounts, channels, customers, health, invitations, mail,  # noqa: F401
                     organisations, results, schedule, services)
 from models import monitors  # noqa: F401,E402
+from models import servers  # noqa: F401,E402

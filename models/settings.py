@@ -44,6 +44,7 @@ class Settings:
     code_rate_limit: str = "10/minute"
     mail_max_attempts: int = 8
     public_url: str = "http://127.0.0.1:8000"
+    gateway_public_url: str = "http://127.0.0.1:8001"   # what server agents are told to push to
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
     twilio_from: str | None = None
@@ -116,6 +117,10 @@ def load_settings(environ: dict | None = None) -> Settings:
         public_url=(reader.url("PINGHOME_PUBLIC_URL", schemes={"http", "https"})
                     or f"http://127.0.0.1:{reader.integer('PORT', 8000, low=1, high=65535)}"
                     ).rstrip("/"),
+        gateway_public_url=(reader.url("PINGHOME_GATEWAY_PUBLIC_URL", schemes={"http", "https"})
+                            or f"http://127.0.0.1:"
+                               f"{reader.integer('GATEWAY_PORT', 8001, low=1, high=65535)}"
+                            ).rstrip("/"),
         twilio_account_sid=reader.text("PINGHOME_TWILIO_ACCOUNT_SID", None),
         twilio_auth_token=reader.text("PINGHOME_TWILIO_AUTH_TOKEN", None),
         twilio_from=reader.text("PINGHOME_TWILIO_FROM", None),
