@@ -11,6 +11,7 @@ import falcon
 
 from api import errors, middleware, openapi
 from api.resources import accounts, channels, customers, health, monitors, services, teams
+from api.resources import servers
 from models.settings import load_settings
 from pinghome.runtime import prepare, settle_heap
 from workers.broker import ping
@@ -49,6 +50,7 @@ def routes(settings, broker) -> list[tuple[str, object]]:
         ("/v1/team-service/{service_id:uuid}", services.ServiceDetails(settings)),
         ("/v1/plan/{plan}/{version}/limits", services.PlanLimits(settings)),
         *monitor_routes(settings),
+        *server_routes(settings),
         ("/v1/health-check", health.HealthCheck(functools.partial(ping, broker))),
     ]
 
@@ -72,6 +74,16 @@ def monitor_routes(settings) -> list[tuple[str, object]]:
                    (f"/v1/{kind}/reminder/{{monitor_id:uuid}}", reminder),
                    (f"/v1/{{monitor_id:uuid}}/{kind}/reminder", reminder)]
     return routes
+
+
+def server_routes(settings) -> list[tuple[str, object]]:
+    item = "/v1/server-resource/{server_id:uuid}"
+    return [
+        ("/v1/server-resource", servers.ServerCollection(settings)),
+        (item, servers.ServerItem(settings)),
+        (f"{item}/metrics", servers.ServerMetrics(settings)),
+        ("/v1/service/{service_id:uuid}/server-resources", servers.ServiceServers(settings)),
+    ]
 
 
 def channel_routes(settings, prefix: str, kind: str) -> list[tuple[str, object]]:

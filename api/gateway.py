@@ -10,7 +10,7 @@ import functools
 import falcon
 
 from api.app import build_app
-from api.resources import health
+from api.resources import health, servers
 from models.settings import load_settings
 from pinghome.runtime import prepare, settle_heap
 from workers.broker import ping
@@ -19,6 +19,7 @@ from workers.broker import ping
 def routes(settings, broker) -> list[tuple[str, object]]:
     return [
         ("/v1/health-check", health.HealthCheck(functools.partial(ping, broker))),
+        ("/v1/server-resource/{server_id:uuid}/metrics", servers.AgentReport(settings)),
     ]
 
 
