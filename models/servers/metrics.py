@@ -76,3 +76,16 @@ def _bucket(start, sums, highs, counts) -> dict:
     return {"at": start, "count": max(counts.values(), default=0),
             "values": {name: {"avg": sums[name] / counts[name], "max": highs[name]}
                        for name in sums}}
+
+
+def purge_readings(*, now, retention_days: int) -> int:
+    """Deletes readings older than `retention_days`, server by server and type by type, so
+    each statement is one range of the primary key. Answers how many were deleted."""
+    cutoff = now - dt.timedelta(days=retention_days)
+    deleted = 0
+    for (server_id,) in Server.select(Server.id).tuples():
+        for kind in TYPES:
+            deleted += ServerMetric.delete().where(ServerMetric.server == server_id,
+                                                   ServerMetric.type == kind,
+                                                   ServerMetric.at < cutoff).execute()
+    return deleted
