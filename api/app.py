@@ -10,8 +10,8 @@ import functools
 import falcon
 
 from api import errors, middleware, openapi
-from api.resources import (accounts, channels, customers, health, heartbeats, monitors, services,
-                           teams)
+from api.resources import (accounts, channels, customers, health, heartbeats, monitors, servers,
+                           services, teams)
 from models.settings import load_settings
 from pinghome.runtime import prepare, settle_heap
 from workers.broker import ping
@@ -51,6 +51,7 @@ def routes(settings, broker) -> list[tuple[str, object]]:
         ("/v1/plan/{plan}/{version}/limits", services.PlanLimits(settings)),
         *monitor_routes(settings),
         *heartbeat_routes(settings),
+        *server_routes(settings),
         ("/v1/health-check", health.HealthCheck(functools.partial(ping, broker))),
     ]
 
@@ -84,6 +85,16 @@ def heartbeat_routes(settings) -> list[tuple[str, object]]:
         (f"{item}/statistic", heartbeats.HeartbeatStatistic(settings)),
         (f"{item}/events", heartbeats.HeartbeatEvents(settings)),
         ("/v1/service/{service_id:uuid}/heartbeats", heartbeats.ServiceHeartbeats(settings)),
+    ]
+
+
+def server_routes(settings) -> list[tuple[str, object]]:
+    item = "/v1/server-resource/{server_id:uuid}"
+    return [
+        ("/v1/server-resource", servers.ServerCollection(settings)),
+        (item, servers.ServerItem(settings)),
+        (f"{item}/metrics", servers.ServerMetrics(settings)),
+        ("/v1/service/{service_id:uuid}/server-resources", servers.ServiceServers(settings)),
     ]
 
 

@@ -10,7 +10,7 @@ import functools
 import falcon
 
 from api.app import build_app
-from api.resources import health
+from api.resources import health, servers
 from api.resources.heartbeat_signals import HeartbeatSignal
 from models.heartbeats.directory import Directory
 from models.heartbeats.intake import intake_for
@@ -23,6 +23,7 @@ def routes(settings, broker) -> list[tuple[str, object]]:
     return [
         ("/v1/heartbeat/{heartbeat_id:uuid}", HeartbeatSignal(Directory(), intake_for(settings))),
         ("/v1/health-check", health.HealthCheck(functools.partial(ping, broker))),
+        ("/v1/server-resource/{server_id:uuid}/metrics", servers.AgentReport(settings)),
     ]
 
 

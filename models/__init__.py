@@ -6,3 +6,4 @@ from models import (accounts, channels, customers, health, invitations, mail,  #
                     organisations, results, schedule, services)
 from models import monitors  # noqa: F401,E402
 from models import heartbeats  # noqa: F401,E402
+from models import servers  # noqa: F401,E402

@@ -9,6 +9,7 @@ import dramatiq
 from models import channels, jobs, mail, schedule
 from models.heartbeats import overdue
 from models.monitors import facts
+from models.servers import reports as server_reports
 from scheduler.loop import PeriodicTask
 from scheduler.probes import ProbeSchedule
 
@@ -18,6 +19,7 @@ def periodic_tasks(broker, settings) -> list[PeriodicTask]:
     return [
         PeriodicTask("probes.enqueue_due", 0, probes.tick),
         PeriodicTask("heartbeats.mark_overdue", 1, lambda now: overdue.mark_overdue(now=now)),
+        PeriodicTask("servers.mark_silent", 5, server_reports.mark_silent),
         PeriodicTask("mail.requeue_stalled", 60, mail.requeue_stalled),
         PeriodicTask("notifications.requeue_stalled", 60, channels.requeue_stalled),
         PeriodicTask("statistics.rollup", 300, lambda now: jobs.defer("statistics.rollup")),
