@@ -1,7 +1,7 @@
 """Benchmark: heartbeat signals through the gateway, beside a bare Falcon app.
 
 Starts Postgres and Redis (append-only, as config/redis.conf) on loopback, migrates, adds
-heartbeats, then runs under the same gunicorn configuration (gthread workers, as the Procfile)
+heartbeats, then runs under the same gunicorn configuration (gevent workers, as the Procfile)
 first the bare app and then the gateway, with a flusher (`pinghome worker`) storing signals,
 and loads each with wrk on loopback (installed from Debian's packages when missing). At the
 end it waits for the flusher to drain the stream and counts the stored events against the
@@ -74,7 +74,8 @@ def parse_options():
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="gthread threads per worker")
+    parser.add_argument("--worker-connections", type=int, default=1000,
+                        help="gevent connections per worker (the Procfile's)")
     parser.add_argument("--heartbeats", type=int, default=1000)
     return parser.parse_args()
 
@@ -127,11 +128,12 @@ def start(args: list[str], env: dict) -> subprocess.Popen:
 
 
 def run_app(app: str, env, options, wrk: str, script: Path, processes: list) -> dict:
-    """Serves `app` with the gunicorn configuration of the Procfile, loads it, stops it."""
+    """Serves `app` with the gunicorn configuration of the Procfile (gevent workers), loads
+    it, stops it."""
     port = free_port()
     server = start(["-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
-                    str(options.workers), "--worker-class", "gthread", "--threads",
-                    str(options.threads), "--log-level", "warning", app], env)
+                    str(options.workers), "--worker-class", "gevent", "--worker-connections",
+                    str(options.worker_connections), "--log-level", "warning", app], env)
     processes.append(server)
     wait_http(f"http://127.0.0.1:{port}/v1/heartbeat/{uuid.uuid4()}")
     # warm up: every worker's cache and connections

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 class Flusher:
-    def __init__(self, stream: SignalStream, consumer: str, *, batch: int = 1000,
+    def __init__(self, stream: SignalStream, consumer: str, *, batch: int = 5000,
                  claim_idle: float = 15.0, block_ms: int = 200):
         self.stream, self.consumer = stream, consumer
         self.batch, self.claim_idle, self.block_ms = batch, claim_idle, block_ms

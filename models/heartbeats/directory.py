@@ -15,7 +15,7 @@ _directories: "weakref.WeakSet[Directory]" = weakref.WeakSet()
 
 
 class Directory:
-    def __init__(self, *, ttl: float = 5.0, unknown_ttl: float = 2.0, size: int = 200_000):
+    def __init__(self, *, ttl: float = 60.0, unknown_ttl: float = 5.0, size: int = 500_000):
         self.ttl, self.unknown_ttl, self.size = ttl, unknown_ttl, size
         self._known: dict[str, tuple[float, frozenset | None]] = {}
         self._lock = threading.Lock()

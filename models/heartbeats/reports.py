@@ -20,7 +20,7 @@ def events(heartbeat, *, limit: int, before: dt.datetime | None = None) -> list[
     query = HeartbeatEvent.select().where(HeartbeatEvent.heartbeat == heartbeat.id)
     if before is not None:
         query = query.where(HeartbeatEvent.received_at < before)
-    query = query.order_by(HeartbeatEvent.received_at.desc(), HeartbeatEvent.id.desc())
+    query = query.order_by(HeartbeatEvent.received_at.desc(), HeartbeatEvent.key.desc())
     return [_event_out(e) for e in query.limit(limit)]
 
 
@@ -31,7 +31,7 @@ def statistics(heartbeat, *, interval: str, start: dt.datetime | None,
     end = min(end or now, now)
     start = start or end - WINDOWS[interval]
     up, down = _time_in_states(heartbeat, start, end)
-    counts = dict(HeartbeatEvent.select(HeartbeatEvent.result, peewee.fn.COUNT(HeartbeatEvent.id))
+    counts = dict(HeartbeatEvent.select(HeartbeatEvent.result, peewee.fn.COUNT(HeartbeatEvent.key))
                   .where(*_in_window(heartbeat, start, end))
                   .group_by(HeartbeatEvent.result).tuples())
     durations = sorted(d for (d,) in HeartbeatEvent.select(HeartbeatEvent.duration_seconds)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
 import redis
 
@@ -35,9 +36,20 @@ class SignalStream:
     def __init__(self, client: redis.Redis):
         self.client = client
         self._grouped = False
+        self._publisher = GroupPublisher(self._append)
 
     def publish(self, signal: Signal) -> None:
-        self.client.xadd(STREAM, {b"s": pack(signal)})
+        """Returns once the signal is in Redis (raises if it could not be written)."""
+        self._publisher.publish(pack(signal))
+
+    def _append(self, packed: list[bytes]) -> None:
+        if len(packed) == 1:
+            self.client.execute_command("XADD", STREAM, "*", "s", packed[0])
+            return
+        with self.client.pipeline(transaction=False) as pipe:
+            for data in packed:
+                pipe.execute_command("XADD", STREAM, "*", "s", data)
+            pipe.execute()
 
     def read(self, consumer: str, *, count: int = 1000, block_ms: int = 500) -> list:
         """New entries for `consumer`: [(entry id, Signal)]; pending until acknowledged."""
@@ -75,3 +87,41 @@ class SignalStream:
             if "BUSYGROUP" not in str(exc):
                 raise
         self._grouped = True
+
+
+class GroupPublisher:
+    """Group commit for the gateway's concurrent requests: one that finds no write in
+    progress writes every signal waiting (its own included) in one pipeline; those arriving
+    meanwhile wait for the next group. Each returns only once its own signal was written, so
+    an answer still means "in Redis", for one round trip per group instead of one each."""
+
+    def __init__(self, write):
+        self._write = write
+        self._cond = threading.Condition()
+        self._waiting: list[list] = []       # [data, done, error]
+        self._writing = False
+
+    def publish(self, data: bytes) -> None:
+        slot = [data, False, None]
+        with self._cond:
+            self._waiting.append(slot)
+            while not slot[1]:
+                if self._writing:
+                    self._cond.wait()
+                    continue
+                self._writing = True
+                group, self._waiting = self._waiting, []
+                self._cond.release()
+                error = None
+                try:
+                    self._write([item[0] for item in group])
+                except Exception as exc:       # every request of the group learns it failed
+                    error = exc
+                finally:
+                    self._cond.acquire()
+                    for item in group:
+                        item[1], item[2] = True, error
+                    self._writing = False
+                    self._cond.notify_all()
+        if slot[2] is not None:
+            raise slot[2]

@@ -37,8 +37,7 @@ class Heartbeat(UUIDModel):
 class HeartbeatEvent(BaseModel):
     """One signal as the gateway received it. `key` is the gateway's id for it, so a batch
     stored twice (a flusher killed before it acknowledged) keeps one row per signal."""
-    id = peewee.BigAutoField()
-    key = peewee.CharField(max_length=32, unique=True)
+    key = peewee.CharField(max_length=32, primary_key=True)
     heartbeat = peewee.ForeignKeyField(Heartbeat, backref="events", on_delete="CASCADE")
     result = peewee.CharField(max_length=16)
     message = peewee.TextField(null=True)

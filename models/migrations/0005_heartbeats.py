@@ -1,7 +1,7 @@
 """Heartbeat monitors, their events and state changes."""
 import uuid
 
-from peewee import (BigAutoField, CharField, DateTimeField, FloatField, ForeignKeyField,
+from peewee import (CharField, DateTimeField, FloatField, ForeignKeyField,
                     IntegerField, Model, TextField, UUIDField)
 
 
@@ -39,8 +39,7 @@ class Heartbeat(UUIDBase):
 
 
 class HeartbeatEvent(Base):
-    id = BigAutoField()
-    key = CharField(max_length=32, unique=True)
+    key = CharField(max_length=32, primary_key=True)
     heartbeat = ForeignKeyField(Heartbeat, on_delete="CASCADE")
     result = CharField(max_length=16)
     message = TextField(null=True)

@@ -109,7 +109,7 @@ def test_fail_takes_it_down_at_once_and_a_tick_brings_it_back(service):
 def test_run_then_complete_measures_the_run(service):
     heartbeat = make_heartbeat(service, max_run_seconds=600)
     send(signal(heartbeat, 0, "run"), signal(heartbeat, 42.5, "complete"))
-    durations = [e.duration_seconds for e in HeartbeatEvent.select().order_by(HeartbeatEvent.id)]
+    durations = [e.duration_seconds for e in HeartbeatEvent.select().order_by(HeartbeatEvent.received_at)]
     assert durations == [None, 42.5]
     assert current(heartbeat).status == "up" and current(heartbeat).run_started_at is None
 
