@@ -47,6 +47,31 @@ def service_for(caller, service_id, role: str = "user") -> Service:
     return service
 
 
+def owned_row(model, row_id, caller, role: str, *, missing: str):
+    """The row of `model` (a monitor, heartbeat or server monitor: anything with a service) if
+    the caller holds `role` in its service's team; `NotFound(missing)` otherwise, alike for
+    rows that do not exist and rows of other organisations."""
+    row = model.get_or_none(model.id == row_id)
+    if row is None:
+        raise NotFound(missing)
+    try:
+        service_for(caller, row.service_id, role)
+    except NotFound:
+        raise NotFound(missing) from None
+    return row
+
+
+def organisation_of(service: Service) -> organisations.Organisation:
+    return (organisations.Organisation.select().join(Team)
+            .where(Team.id == service.team_id).get())
+
+
+def count_in_organisation(model, organisation) -> int:
+    """How many rows of `model` (which belongs to a service) the organisation has."""
+    return (model.select().join(Service).join(Team)
+            .where(Team.organisation == organisation).count())
+
+
 def create_service(caller, *, name: str, team_id, now) -> Service:
     team = organisations.team_for(caller, team_id, "manager")
     return Service.create(team=team, name=name, created_at=now)

@@ -8,12 +8,10 @@ from croniter import croniter
 
 from models import plans, services
 from models.db import database, serialized
-from models.errors import Invalid, NotFound
+from models.errors import Invalid
 from models.heartbeats import directory
 from models.heartbeats.expectations import deadline
 from models.heartbeats.tables import METHODS, Heartbeat
-from models.organisations import Organisation, Team
-from models.services import Service
 
 DEFAULTS = {"methods": list(METHODS), "interval": 3600, "grace": 300, "timezone": "UTC",
             "schedule": None, "max_run_seconds": None}
@@ -22,22 +20,16 @@ _COLUMNS = {"interval": "interval_seconds", "grace": "grace_seconds"}
 
 def heartbeat_for(caller, heartbeat_id, role: str = "user") -> Heartbeat:
     """The heartbeat if the caller holds `role` in its service's team; `NotFound` otherwise."""
-    heartbeat = Heartbeat.get_or_none(Heartbeat.id == heartbeat_id)
-    if heartbeat is None:
-        raise NotFound("No such heartbeat.")
-    try:
-        services.service_for(caller, heartbeat.service_id, role)
-    except NotFound:
-        raise NotFound("No such heartbeat.") from None
-    return heartbeat
+    return services.owned_row(Heartbeat, heartbeat_id, caller, role, missing="No such heartbeat.")
 
 
 def create_heartbeat(caller, fields: dict, *, now) -> Heartbeat:
     service = services.service_for(caller, fields["service_id"], "manager")
     columns = _columns({**DEFAULTS, **_given(fields)})
-    organisation = _organisation_of(service)
+    organisation = services.organisation_of(service)
     with serialized():
-        plans.ensure_room(organisation, "heartbeat_monitors", _count_in(organisation))
+        plans.ensure_room(organisation, "heartbeat_monitors",
+                          services.count_in_organisation(Heartbeat, organisation))
         heartbeat = Heartbeat.create(service=service, created_at=now, updated_at=now, **columns)
     return heartbeat
 
@@ -113,12 +105,3 @@ def _current(heartbeat: Heartbeat) -> dict:
             "interval": heartbeat.interval_seconds, "grace": heartbeat.grace_seconds,
             "schedule": heartbeat.schedule, "timezone": heartbeat.timezone,
             "max_run_seconds": heartbeat.max_run_seconds}
-
-
-def _organisation_of(service: Service) -> Organisation:
-    return Organisation.get_by_id(Team.get_by_id(service.team_id).organisation_id)
-
-
-def _count_in(organisation) -> int:
-    return (Heartbeat.select().join(Service).join(Team)
-            .where(Team.organisation == organisation).count())

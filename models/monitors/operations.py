@@ -9,8 +9,6 @@ from models.db import database, serialized
 from models.errors import Conflict, Invalid, NotFound
 from models.monitors import spec
 from models.monitors.tables import (ExpiryReminder, Monitor, MonitorFacts, RegionState)
-from models.organisations import Organisation, Team
-from models.services import Service
 
 DEFAULTS = {"method": "GET", "skip_ssl_error": False, "not_follow_redirect": False,
             "is_advanced": False, "grace_period": 0, "recovery_period": 0, "interval": 60,
@@ -19,23 +17,17 @@ DEFAULTS = {"method": "GET", "skip_ssl_error": False, "not_follow_redirect": Fal
 
 def monitor_for(caller, monitor_id, role: str = "user") -> Monitor:
     """The monitor if the caller holds `role` in its service's team; `NotFound` otherwise."""
-    monitor = Monitor.get_or_none(Monitor.id == monitor_id)
-    if monitor is None:
-        raise NotFound("No such monitor.")
-    try:
-        services.service_for(caller, monitor.service_id, role)
-    except NotFound:
-        raise NotFound("No such monitor.") from None
-    return monitor
+    return services.owned_row(Monitor, monitor_id, caller, role, missing="No such monitor.")
 
 
 def create_monitor(caller, fields: dict, *, settings, now) -> Monitor:
     service = services.service_for(caller, fields["service_id"], "manager")
-    organisation = _organisation_of(service)
+    organisation = services.organisation_of(service)
     columns = spec.normalise({**DEFAULTS, **_given(fields)}, organisation=organisation,
                              settings=settings)
     with serialized():
-        plans.ensure_room(organisation, "uptime_monitors", _count_in(organisation))
+        plans.ensure_room(organisation, "uptime_monitors",
+                          services.count_in_organisation(Monitor, organisation))
         monitor = Monitor.create(service=service, created_at=now, updated_at=now, **columns)
         schedule.record_change("monitor", monitor.id, now=now)
     return monitor
@@ -49,7 +41,8 @@ def update_monitor(caller, monitor_id, fields: dict, *, settings, now) -> Monito
     if fields.get("service_id") and str(fields["service_id"]) != str(monitor.service_id):
         service = services.service_for(caller, fields["service_id"], "manager")
     merged = {**_current(monitor), **_given(fields)}
-    columns = spec.normalise(merged, organisation=_organisation_of(service), settings=settings)
+    columns = spec.normalise(merged, organisation=services.organisation_of(service),
+                             settings=settings)
     with database.atomic():
         (Monitor.update(service=service, updated_at=now, version=Monitor.version + 1, **columns)
          .where(Monitor.id == monitor.id).execute())
@@ -171,12 +164,3 @@ def _current(monitor: Monitor) -> dict:
                if name not in ("interval", "timeout")}
     current.update(interval=monitor.interval_seconds, timeout=monitor.timeout_seconds)
     return current
-
-
-def _organisation_of(service: Service) -> Organisation:
-    return Organisation.select().join(Team).where(Team.id == service.team_id).get()
-
-
-def _count_in(organisation) -> int:
-    return (Monitor.select().join(Service).join(Team)
-            .where(Team.organisation == organisation).count())

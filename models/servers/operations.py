@@ -6,33 +6,24 @@ import secrets
 
 from models import plans, services
 from models.db import database, serialized
-from models.errors import NotFound
-from models.organisations import Organisation, Team
 from models.servers.tables import Server
-from models.services import Service
 
 FIELDS = ("name", "description", "timezone", "chart_type_default", "enabled")
 
 
 def server_for(caller, server_id, role: str = "user") -> Server:
     """The server if the caller holds `role` in its service's team; `NotFound` otherwise."""
-    server = Server.get_or_none(Server.id == server_id)
-    if server is None:
-        raise NotFound("No such server monitor.")
-    try:
-        services.service_for(caller, server.service_id, role)
-    except NotFound:
-        raise NotFound("No such server monitor.") from None
-    return server
+    return services.owned_row(Server, server_id, caller, role, missing="No such server monitor.")
 
 
 def create_server(caller, fields: dict, *, now) -> Server:
     """A new server monitor, `pending` until its agent first reports, with a fresh push key."""
     service = services.service_for(caller, fields["service_id"], "manager")
     columns = _given(fields)
-    organisation = _organisation_of(service)
+    organisation = services.organisation_of(service)
     with serialized():
-        plans.ensure_room(organisation, "server_monitors", _count_in(organisation))
+        plans.ensure_room(organisation, "server_monitors",
+                          services.count_in_organisation(Server, organisation))
         return Server.create(service=service, token=new_token(), created_at=now,
                              updated_at=now, **columns)
 
@@ -77,12 +68,3 @@ def new_token() -> str:
 def _given(fields: dict) -> dict:
     """The given columns (the edge checked each, the time zone against the IANA database)."""
     return {name: value for name, value in fields.items() if name in FIELDS}
-
-
-def _organisation_of(service: Service) -> Organisation:
-    return Organisation.select().join(Team).where(Team.id == service.team_id).get()
-
-
-def _count_in(organisation) -> int:
-    return (Server.select().join(Service).join(Team)
-            .where(Team.organisation == organisation).count())

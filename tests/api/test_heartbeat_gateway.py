@@ -128,3 +128,16 @@ def test_a_thousand_signals_sent_at_once_are_all_listed_back(client, cast, gatew
     listed = client.simulate_get(f"/v1/heartbeat/{heartbeat['id']}/events?limit=1000",
                                  headers=bearer(cast.bob_token)).json["data"]
     assert sorted(e["message"] for e in listed) == sorted(f"n{n}" for n in range(1000))
+
+
+def test_with_redis_unreachable_a_signal_is_refused_with_503_not_acknowledged(settings, heartbeat):
+    import falcon.testing
+    from api.app import build_app
+    from api.resources.heartbeat_signals import HeartbeatSignal
+    from models.heartbeats.directory import Directory
+    from models.heartbeats.intake import StreamIntake
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    app = build_app(settings, [("/v1/heartbeat/{heartbeat_id:uuid}",
+                                HeartbeatSignal(Directory(), StreamIntake(dead)))], title="t")
+    response = falcon.testing.TestClient(app).simulate_get(f"/v1/heartbeat/{heartbeat['id']}")
+    assert response.status_code == 503 and "error" in response.json
