@@ -113,11 +113,16 @@ def prepare_database(env, count: int) -> list[str]:
                        "VALUES (%s, %s, 'Bench', %s)", (team, organisation, now))
         cursor.execute("INSERT INTO service (id, team_id, name, created_at) "
                        "VALUES (%s, %s, 'Bench', %s)", (service, team, now))
+        # up already, as running jobs' heartbeats are: the run measures signals, not the
+        # first signal of each heartbeat (a state change handed to the incident rules)
+        deadline = (now + dt.timedelta(seconds=3900)).isoformat()
         rows = "".join(f"{i}\t{service}\tjob {n}\t[\"GET\",\"POST\",\"HEAD\"]\t3600\t300\tUTC\t"
-                       f"new\t{now.isoformat()}\t{now.isoformat()}\n" for n, i in enumerate(ids))
+                       f"up\t{now.isoformat()}\t{deadline}\tmissed\t{now.isoformat()}\t"
+                       f"{now.isoformat()}\n" for n, i in enumerate(ids))
         cursor.copy_from(io.StringIO(rows), "heartbeat", columns=(
             "id", "service_id", "name", "methods", "interval_seconds", "grace_seconds",
-            "timezone", "status", "created_at", "updated_at"))
+            "timezone", "status", "last_signal_at", "deadline_at", "deadline_cause",
+            "created_at", "updated_at"))
     connection.close()
     return ids
 

@@ -55,6 +55,7 @@ class Settings:
     result_retention_days: int = 30
     rollup_retention_days: int = 400
     probe_batch_size: int = 200
+    heartbeat_flush_seconds: float = 0.5
     worker_threads: int = 8
 
     @property
@@ -134,6 +135,8 @@ def load_settings(environ: dict | None = None) -> Settings:
         rollup_retention_days=reader.integer("PINGHOME_ROLLUP_RETENTION_DAYS", 400, low=1,
                                              high=36500),
         probe_batch_size=reader.integer("PINGHOME_PROBE_BATCH_SIZE", 200, low=1, high=5000),
+        heartbeat_flush_seconds=reader.number("PINGHOME_HEARTBEAT_FLUSH_SECONDS", 0.5, low=0,
+                                              high=10),
         worker_threads=reader.integer("PINGHOME_WORKER_THREADS", 8, low=1, high=1024),
     )
     twilio = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)

@@ -80,7 +80,8 @@ def run_worker(settings, region: str | None, stop: threading.Event) -> None:
     watch_clock(settings, f"worker.{region}" if region else "worker", stop)
     worker = start_worker(broker, settings, queues)
     if region is None and settings.redis_url:
-        start_flusher(settings.redis_url, instance_name(), stop)
+        start_flusher(settings.redis_url, instance_name(), stop,
+                      cadence=settings.heartbeat_flush_seconds)
     settle_heap()
     log.info("worker %s consuming %s", instance_name(), ", ".join(sorted(queues)))
     stop.wait()
@@ -97,7 +98,8 @@ def run_embedded(settings, stop: threading.Event) -> None:
     watch_clock(settings, "embedded", stop)
     worker = start_worker(broker, settings, None)
     if settings.redis_url:
-        start_flusher(settings.redis_url, instance_name(), stop)
+        start_flusher(settings.redis_url, instance_name(), stop,
+                      cadence=settings.heartbeat_flush_seconds)
     servers = [waitress.create_server(create_app(settings), host=settings.bind_host,
                                       port=settings.port, threads=8, ident="pinghome"),
                waitress.create_server(create_gateway(settings), host=settings.bind_host,

@@ -28,7 +28,7 @@ class Flusher:
         self._claimed_at = 0.0
 
     def flush_once(self) -> int:
-        """Stores one batch (claimed leftovers first); answers how many entries it handled."""
+        """Stores one batch (claimed leftovers first); answers how many signals it held."""
         entries = []
         if time.monotonic() - self._claimed_at >= min(self.claim_idle, 5.0):
             self._claimed_at = time.monotonic()
@@ -39,16 +39,22 @@ class Flusher:
         if entries:
             self.store(entries)
             self.stream.acknowledge(entries)
-        return len(entries)
+        return sum(len(signals) for _, signals in entries)
 
     def store(self, entries: list) -> None:
         with database.connection_context():
-            ingest.store([signal for _, signal in entries], now=clock.now())
+            ingest.store([signal for _, signals in entries for signal in signals],
+                         now=clock.now())
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: threading.Event, *, cadence: float = 0.0) -> None:
+        """Flushes until stopped, at most once per `cadence` seconds: under load, a longer
+        cadence makes bigger batches, and a heartbeat signalling several times in one batch
+        has its row written once."""
         while not stop.is_set():
+            started = time.monotonic()
             try:
-                self.flush_once()
+                if self.flush_once():
+                    stop.wait(cadence - (time.monotonic() - started))
             except redis.RedisError as exc:      # Redis restarting: nothing was taken
                 log.warning("heartbeat flusher: %s; retrying", exc)
                 stop.wait(1.0)
@@ -57,9 +63,10 @@ class Flusher:
                 stop.wait(1.0)
 
 
-def start_flusher(redis_url: str, consumer: str, stop: threading.Event) -> threading.Thread:
+def start_flusher(redis_url: str, consumer: str, stop: threading.Event, *,
+                  cadence: float) -> threading.Thread:
     flusher = Flusher(SignalStream(redis.Redis.from_url(redis_url, socket_timeout=10)), consumer)
-    thread = threading.Thread(target=flusher.run, args=(stop,), name="heartbeat-flusher",
-                              daemon=True)
+    thread = threading.Thread(target=flusher.run, args=(stop,), kwargs={"cadence": cadence},
+                              name="heartbeat-flusher", daemon=True)
     thread.start()
     return thread

@@ -32,6 +32,10 @@ def unpack(data: bytes) -> Signal:
                   message=message, ip=ip, user_agent=agent)
 
 
+def _signals(fields: dict) -> list[Signal]:
+    return [unpack(line) for line in fields[b"s"].split(b"\n")]
+
+
 class SignalStream:
     def __init__(self, client: redis.Redis):
         self.client = client
@@ -43,20 +47,16 @@ class SignalStream:
         self._publisher.publish(pack(signal))
 
     def _append(self, packed: list[bytes]) -> None:
-        if len(packed) == 1:
-            self.client.execute_command("XADD", STREAM, "*", "s", packed[0])
-            return
-        with self.client.pipeline(transaction=False) as pipe:
-            for data in packed:
-                pipe.execute_command("XADD", STREAM, "*", "s", data)
-            pipe.execute()
+        # one entry per group: packed signals are JSON, which never holds a raw newline
+        self.client.execute_command("XADD", STREAM, "*", "s", b"\n".join(packed))
 
     def read(self, consumer: str, *, count: int = 1000, block_ms: int = 500) -> list:
-        """New entries for `consumer`: [(entry id, Signal)]; pending until acknowledged."""
+        """New entries for `consumer`: [(entry id, [Signal, ...])]; pending until
+        acknowledged."""
         self._ensure_group()
         found = self.client.xreadgroup(GROUP, consumer, {STREAM: ">"}, count=count,
                                        block=block_ms)
-        return [(entry, unpack(fields[b"s"])) for _, entries in found or []
+        return [(entry, _signals(fields)) for _, entries in found or []
                 for entry, fields in entries]
 
     def claim(self, consumer: str, *, idle_seconds: float, count: int = 1000) -> list:
@@ -65,7 +65,7 @@ class SignalStream:
         _, entries, *_ = self.client.xautoclaim(STREAM, GROUP, consumer,
                                                 min_idle_time=int(idle_seconds * 1000),
                                                 start_id="0-0", count=count)
-        return [(entry, unpack(fields[b"s"])) for entry, fields in entries if fields]
+        return [(entry, _signals(fields)) for entry, fields in entries if fields]
 
     def acknowledge(self, entries: list) -> None:
         ids = [entry for entry, _ in entries]
@@ -75,7 +75,7 @@ class SignalStream:
             pipe.execute()
 
     def backlog(self) -> int:
-        """Entries not yet stored (waiting or pending)."""
+        """Entries (groups of signals) not yet stored, waiting or pending."""
         return self.client.xlen(STREAM)
 
     def _ensure_group(self) -> None:
@@ -91,7 +91,7 @@ class SignalStream:
 
 class GroupPublisher:
     """Group commit for the gateway's concurrent requests: one that finds no write in
-    progress writes every signal waiting (its own included) in one pipeline; those arriving
+    progress writes every signal waiting (its own included) in one go; those arriving
     meanwhile wait for the next group. Each returns only once its own signal was written, so
     an answer still means "in Redis", for one round trip per group instead of one each."""
 
