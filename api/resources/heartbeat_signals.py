@@ -1,8 +1,8 @@
 """The gateway's hot path: a heartbeat signal (endpoint 82).
 
-No ORM objects and no database on the way: the heartbeat's methods come from the process's
-directory, the signal goes to the intake (a Redis stream, or the database when embedded), and
-the answer is written. Flushers store signals in batches and apply them to their heartbeats."""
+No ORM objects and no database on the way once the heartbeat is known: its methods come from
+the process's directory (a query only on a miss), the signal goes to the intake (a Redis
+stream, group-committed, or the database when embedded), and the answer is written. Flushers store signals in batches and apply them to their heartbeats."""
 from __future__ import annotations
 
 import json

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,7 @@ def test_the_agent_buffers_while_the_gateway_is_away_and_sends_the_backlog_on_re
     assert agent.tick() == 1
     gateway.stop()
     for _ in range(5):
+        time.sleep(0.005)      # readings are keyed by their millisecond: two in one are one
         assert agent.tick() == 0                # no exception: the readings wait
     assert len(agent.backlog) == 3              # bounded: the two oldest were dropped
     waiting = {dt.datetime.fromisoformat(sample["at"]) for sample in agent.backlog}
