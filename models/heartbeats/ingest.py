@@ -3,14 +3,12 @@ batch, one INSERT for its events. A signal stored before (same key) changes noth
 same batch may be stored twice; signals for deleted heartbeats are dropped."""
 from __future__ import annotations
 
-import uuid
-
 import peewee
 
 from models import incidents
 from models.db import database, insert_rows, is_postgres, locked, serialized
 from models.heartbeats import signals as rules
-from models.heartbeats.tables import Heartbeat, HeartbeatEvent, HeartbeatStateChange
+from models.heartbeats.tables import Heartbeat, HeartbeatEvent
 
 _EVENT_FIELDS = [HeartbeatEvent.key, HeartbeatEvent.heartbeat, HeartbeatEvent.result,
                  HeartbeatEvent.message, HeartbeatEvent.received_at, HeartbeatEvent.ip,
@@ -99,19 +97,6 @@ def save_state(heartbeat, **only_if) -> int:
 
 
 def _record_change(heartbeat, outcome, *, trigger: str, at, now) -> None:
-    record_change(heartbeat, from_status=outcome.from_status, to_status=outcome.to_status,
-                  cause=outcome.cause, trigger=trigger, at=at, now=now)
-
-
-def record_change(heartbeat, *, from_status, to_status, cause, trigger: str, at, now) -> None:
-    """Records the change (once per trigger) and hands it to the incident layer."""
-    change_id = uuid.uuid4()
-    taken = insert_rows(
-        HeartbeatStateChange,
-        [HeartbeatStateChange.id, HeartbeatStateChange.heartbeat, HeartbeatStateChange.from_status,
-         HeartbeatStateChange.to_status, HeartbeatStateChange.cause,
-         HeartbeatStateChange.changed_at, HeartbeatStateChange.trigger_key],
-        [(change_id, heartbeat.id, from_status, to_status, cause, at, trigger[:64])],
-        returning=(HeartbeatStateChange.id,))
-    if taken:
-        incidents.state_changed(change_id, now=now, subject="heartbeat")
+    incidents.record_change("heartbeat", heartbeat.id, from_status=outcome.from_status,
+                            to_status=outcome.to_status, cause=outcome.cause, at=at,
+                            trigger=trigger, now=now)

@@ -3,6 +3,7 @@
 heartbeats kept."""
 from __future__ import annotations
 
+from models import incidents
 from models.db import database
 from models.heartbeats import ingest, signals
 from models.heartbeats.tables import Heartbeat
@@ -24,8 +25,8 @@ def mark_overdue(*, now, limit: int = 500) -> int:
             if not ingest.save_state(heartbeat, deadline_at=deadline):
                 continue
             if before != "down":
-                ingest.record_change(heartbeat, from_status=before, to_status="down",
-                                     cause=cause, trigger=f"deadline:{deadline.isoformat()}",
-                                     at=deadline, now=now)
+                incidents.record_change("heartbeat", heartbeat.id, from_status=before,
+                                        to_status="down", cause=cause, at=deadline,
+                                        trigger=f"deadline:{deadline.isoformat()}", now=now)
                 went_down += 1
     return went_down

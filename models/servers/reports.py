@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-import uuid
 
 from models import incidents
 from models.db import insert_rows, locked, serialized
 from models.errors import Invalid, NotFound, Unauthenticated
-from models.servers.tables import Server, ServerMetric, ServerStateChange
+from models.servers.tables import Server, ServerMetric
 
 MIN_SILENCE = dt.timedelta(seconds=60)
 SILENT_INTERVALS = 3
@@ -96,13 +95,5 @@ def mark_silent(*, now, batch: int = SWEEP_BATCH) -> int:
 
 
 def _record_change(server: Server, to_status: str, *, cause, trigger: str, now) -> None:
-    """Records the change (once per trigger) and hands it over after the commit."""
-    taken = insert_rows(ServerStateChange,
-                        [ServerStateChange.id, ServerStateChange.server,
-                         ServerStateChange.from_status, ServerStateChange.to_status,
-                         ServerStateChange.cause, ServerStateChange.changed_at,
-                         ServerStateChange.trigger_key],
-                        [(uuid.uuid4(), server.id, server.status, to_status, cause, now,
-                          trigger)], returning=(ServerStateChange.id,))
-    for (change_id,) in taken:
-        incidents.state_changed(uuid.UUID(str(change_id)), now=now, subject="server")
+    incidents.record_change("server", server.id, from_status=server.status, to_status=to_status,
+                            cause=cause, at=now, trigger=trigger, now=now)
