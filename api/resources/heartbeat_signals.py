@@ -6,7 +6,7 @@ stream, group-committed, or the database when embedded), and the answer is writt
 from __future__ import annotations
 
 import json
-import uuid
+import os
 from urllib.parse import parse_qs
 
 import falcon
@@ -56,12 +56,19 @@ class HeartbeatSignal:
         message = req.params.get("message") or given.get("message")
         if isinstance(message, list):
             message = message[0]
-        signal = Signal(key=uuid.uuid4().hex, heartbeat_id=key, result=result,
+        signal = Signal(key=os.urandom(16).hex(), heartbeat_id=key, result=result,
                         received_at=clock.now(), method=req.method,
-                        message=None if message is None else str(message)[:BODY_KEEP],
-                        ip=req.remote_addr, user_agent=(req.user_agent or "")[:300] or None)
+                        message=None if message is None else _text(message, BODY_KEEP),
+                        ip=req.remote_addr, user_agent=_text(req.user_agent or "", 300) or None)
         self.intake.accept(signal)
         resp.media = {"message": "OK", "id": signal.key}
+
+
+def _text(value, limit: int) -> str:
+    """At most `limit` characters that Postgres text can hold: NUL becomes U+FFFD and a lone
+    surrogate (JSON can carry one) `?`."""
+    text = str(value)[:limit].replace("\x00", "\ufffd")
+    return text if text.isascii() else text.encode("utf-8", "replace").decode()
 
 
 def _from_body(req) -> dict:

@@ -119,6 +119,19 @@ def test_an_oversized_body_is_cut_not_refused(gateway, heartbeat):
     assert len(stored(1)[0].message) == 10240
 
 
+def test_messages_keep_every_character_postgres_can_hold(gateway, heartbeat):
+    # Postgres text holds neither NUL nor a lone surrogate: replaced, not stalling a batch
+    url = f"{gateway}/v1/heartbeat/{heartbeat['id']}"
+    assert send(url, query="?message=a%09b%0Ac%5Cd%0D%00e")[0] == 200
+    assert send(url, "POST", body="line 1\n\tC:\\tmp \\N\x00 é".encode(),
+                content_type="text/plain")[0] == 200
+    assert send(url, "POST", body=b'{"message": "half \\ud800 a pair"}',
+                content_type="application/json")[0] == 200
+    assert [e.message for e in stored(3)] == ["a\tb\nc\\d\r\ufffde",
+                                              "line 1\n\tC:\\tmp \\N\ufffd é",
+                                              "half ? a pair"]
+
+
 def test_a_thousand_signals_sent_at_once_are_all_listed_back(client, cast, gateway, heartbeat):
     url = f"{gateway}/v1/heartbeat/{heartbeat['id']}"
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
