@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import io
 import logging
 import uuid
 from pathlib import Path
@@ -110,6 +111,25 @@ def insert_rows(model, fields: list, rows: list[tuple], *, returning: tuple = ()
         if returning:
             found.extend(cursor.fetchall())
     return found
+
+
+def copy_in(model, fields: list, text: bytes, *, returning: tuple = ()) -> list[tuple]:
+    """Postgres only: `insert_rows` for rows already in COPY's text format (`copytext`), one
+    per line in `fields` order. They go through COPY into a temporary table of the same shape
+    (emptied at commit), then one INSERT ... SELECT ... ON CONFLICT DO NOTHING: no value is
+    rendered or parsed one by one, about a third of the cost on both sides for thousands of
+    rows. Call it inside a transaction."""
+    table = model._meta.table_name
+    staging = f"{table}_incoming"
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    back = ", ".join(f'"{f.column_name}"' for f in returning)
+    database.execute_sql(f'CREATE TEMPORARY TABLE IF NOT EXISTS "{staging}" '
+                         f'(LIKE "{table}") ON COMMIT DELETE ROWS')
+    database.cursor().copy_expert(f'COPY "{staging}" ({columns}) FROM STDIN', io.BytesIO(text))
+    cursor = database.execute_sql(
+        f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM "{staging}" '
+        f"ON CONFLICT DO NOTHING" + (f" RETURNING {back}" if returning else ""))
+    return cursor.fetchall() if returning else []
 
 
 def migrate(data_dir: str = "var") -> list[str]:

@@ -1,18 +1,16 @@
 """Storing signals and applying them to their heartbeats, in batches: one transaction per
-batch, one INSERT for its events. A signal stored before (same key) changes nothing, so the
+batch, one COPY for its events. A signal stored before (same key) changes nothing, so the
 same batch may be stored twice; signals for deleted heartbeats are dropped."""
 from __future__ import annotations
 
 import peewee
 
 from models import incidents
-from models.db import database, insert_rows, is_postgres, locked, serialized
-from models.heartbeats import signals as rules
+from models.db import copy_in, database, insert_rows, is_postgres, locked, serialized
+from models.heartbeats import packing, signals as rules
 from models.heartbeats.tables import Heartbeat, HeartbeatEvent
 
-_EVENT_FIELDS = [HeartbeatEvent.key, HeartbeatEvent.heartbeat, HeartbeatEvent.result,
-                 HeartbeatEvent.message, HeartbeatEvent.received_at, HeartbeatEvent.ip,
-                 HeartbeatEvent.method, HeartbeatEvent.user_agent]
+_EVENT_FIELDS = [HeartbeatEvent._meta.columns[name] for name in packing.COLUMNS]
 _SQL_TYPES = {"VARCHAR": "varchar", "DATETIME": "timestamp"}
 _RULE_FIELDS = ("interval_seconds", "schedule", "timezone", "grace_seconds", "max_run_seconds")
 _STATE_FIELDS = ("status", "status_changed_at", "last_signal_at", "last_result",
@@ -27,10 +25,7 @@ def store(signals: list[rules.Signal], *, now) -> int:
     with serialized():      # SQLite: write-locked from BEGIN, as the batch reads then writes
         heartbeats = _current_states(sorted({s.heartbeat_id for s in signals}))
         wanted = [s for s in signals if s.heartbeat_id in heartbeats]
-        rows = [(s.key, s.heartbeat_id, s.result, s.message, s.received_at, s.ip, s.method,
-                 s.user_agent) for s in wanted]
-        new = {key for (key,) in insert_rows(HeartbeatEvent, _EVENT_FIELDS, rows,
-                                             returning=(HeartbeatEvent.key,))}
+        new = {key for (key,) in _insert_events(wanted)}
         fresh = sorted((s for s in wanted if s.key in new), key=lambda s: s.received_at)
         changed: dict[str, HeartbeatState] = {}
         for signal in fresh:
@@ -45,6 +40,19 @@ def store(signals: list[rules.Signal], *, now) -> int:
                                now=now)
         save_states(list(changed.values()))
     return len(fresh)
+
+
+def _insert_events(signals: list[rules.Signal]) -> list[tuple]:
+    """The events' rows; answers the keys of those not stored before. On Postgres, signals
+    from the stream go to COPY as the gateway packed them."""
+    if not signals:
+        return []
+    if is_postgres():
+        text = b"".join((s.packed or packing.pack(s)) + b"\n" for s in signals)
+        return copy_in(HeartbeatEvent, _EVENT_FIELDS, text, returning=(HeartbeatEvent.key,))
+    rows = [(s.key, s.heartbeat_id, s.result, s.message, s.received_at, s.ip, s.method,
+             s.user_agent) for s in signals]
+    return insert_rows(HeartbeatEvent, _EVENT_FIELDS, rows, returning=(HeartbeatEvent.key,))
 
 
 class HeartbeatState:

@@ -14,7 +14,7 @@ import datetime as dt
 from models.heartbeats.expectations import deadline
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(slots=True)      # not frozen: the gateway makes thousands a second
 class Signal:
     key: str                 # the gateway's id for this signal
     heartbeat_id: str
@@ -24,6 +24,8 @@ class Signal:
     message: str | None = None
     ip: str | None = None
     user_agent: str | None = None
+    # its bytes in the stream (packing), when it came from there
+    packed: bytes | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 @dataclasses.dataclass(frozen=True)

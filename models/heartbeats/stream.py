@@ -7,29 +7,15 @@ until a flusher has committed it to the database and acknowledged it, and a flus
 holding entries loses them to another (XAUTOCLAIM) after `claim_idle` seconds."""
 from __future__ import annotations
 
-import datetime as dt
-import json
 import threading
 
 import redis
 
+from models.heartbeats.packing import pack, unpack
 from models.heartbeats.signals import Signal
 
 STREAM = "pinghome:heartbeat-signals"
 GROUP = "flushers"
-
-
-def pack(signal: Signal) -> bytes:
-    return json.dumps([signal.key, signal.heartbeat_id, signal.result,
-                       signal.received_at.timestamp(), signal.method, signal.message,
-                       signal.ip, signal.user_agent], separators=(",", ":")).encode()
-
-
-def unpack(data: bytes) -> Signal:
-    key, heartbeat_id, result, at, method, message, ip, agent = json.loads(data)
-    return Signal(key=key, heartbeat_id=heartbeat_id, result=result,
-                  received_at=dt.datetime.fromtimestamp(at, dt.timezone.utc), method=method,
-                  message=message, ip=ip, user_agent=agent)
 
 
 def _signals(fields: dict) -> list[Signal]:
@@ -41,14 +27,34 @@ class SignalStream:
         self.client = client
         self._grouped = False
         self._publisher = GroupPublisher(self._append)
+        self._writer = None       # the publisher's own connection: one write at a time
 
     def publish(self, signal: Signal) -> None:
         """Returns once the signal is in Redis (raises if it could not be written)."""
         self._publisher.publish(pack(signal))
 
     def _append(self, packed: list[bytes]) -> None:
-        # one entry per group: packed signals are JSON, which never holds a raw newline
-        self.client.execute_command("XADD", STREAM, "*", "s", b"\n".join(packed))
+        """One entry per group (a packed signal never holds a raw newline), on a connection
+        of its own rather than through the client's pool and retry wrappers: the gateway
+        writes thousands of groups a second. A connection that broke is dropped and the write
+        tried once more on a new one; if the first did reach Redis, the signals are there
+        twice under the same keys, which storing counts once."""
+        for attempt in (1, 2):
+            if self._writer is None:
+                self._writer = self.client.connection_pool.make_connection()
+            try:
+                self._writer.send_command("XADD", STREAM, "*", "s", b"\n".join(packed))
+                self._writer.read_response()
+                return
+            except (redis.ConnectionError, redis.TimeoutError):
+                self._writer.disconnect()
+                self._writer = None
+                if attempt == 2:
+                    raise
+            except BaseException:     # an answer may be left unread: never reuse it
+                self._writer.disconnect()
+                self._writer = None
+                raise
 
     def read(self, consumer: str, *, count: int = 1000, block_ms: int = 500) -> list:
         """New entries for `consumer`: [(entry id, [Signal, ...])]; pending until
@@ -90,38 +96,50 @@ class SignalStream:
 
 
 class GroupPublisher:
-    """Group commit for the gateway's concurrent requests: one that finds no write in
-    progress writes every signal waiting (its own included) in one go; those arriving
-    meanwhile wait for the next group. Each returns only once its own signal was written, so
-    an answer still means "in Redis", for one round trip per group instead of one each."""
+    """Group commit for the gateway's concurrent requests. Signals join the open group; its
+    first member leads it: once the group ahead is written, it closes its own group (later
+    signals open the next one) and writes every signal in it in one go. Each publisher returns
+    only once the write holding its signal is done, so an answer still means "in Redis", for
+    one round trip per group instead of one each.
+
+    Members wait on one event per group rather than a condition each: under the gateway's
+    gevent workers (which make `threading.Event` gevent's) that is the cheapest wake-up."""
 
     def __init__(self, write):
         self._write = write
-        self._cond = threading.Condition()
-        self._waiting: list[list] = []       # [data, done, error]
-        self._writing = False
+        self._lock = threading.Lock()
+        self._open = _Group()
+        self._ahead: _Group | None = None      # the last group closed (written or writing)
 
     def publish(self, data: bytes) -> None:
-        slot = [data, False, None]
-        with self._cond:
-            self._waiting.append(slot)
-            while not slot[1]:
-                if self._writing:
-                    self._cond.wait()
-                    continue
-                self._writing = True
-                group, self._waiting = self._waiting, []
-                self._cond.release()
-                error = None
-                try:
-                    self._write([item[0] for item in group])
-                except Exception as exc:       # every request of the group learns it failed
-                    error = exc
-                finally:
-                    self._cond.acquire()
-                    for item in group:
-                        item[1], item[2] = True, error
-                    self._writing = False
-                    self._cond.notify_all()
-        if slot[2] is not None:
-            raise slot[2]
+        with self._lock:
+            group, ahead = self._open, self._ahead
+            group.items.append(data)
+            leads = len(group.items) == 1
+        if leads:
+            if ahead is not None:
+                ahead.done.wait()
+            with self._lock:
+                self._open, self._ahead = _Group(), group
+            try:
+                self._write(group.items)
+            except Exception as exc:       # every request of the group learns it failed
+                group.error = exc
+            except BaseException:          # the leader was killed mid-write: not written
+                group.error = InterruptedError("the signal's write was interrupted")
+                raise
+            finally:
+                group.done.set()
+        else:
+            group.done.wait()
+        if group.error is not None:
+            raise group.error
+
+
+class _Group:
+    __slots__ = ("items", "done", "error")
+
+    def __init__(self):
+        self.items: list[bytes] = []
+        self.done = threading.Event()
+        self.error: Exception | None = None

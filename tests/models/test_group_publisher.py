@@ -13,10 +13,14 @@ def test_concurrent_signals_are_written_once_each_in_shared_writes():
     groups: list[list[bytes]] = []
     written: set[bytes] = set()
 
+    writing = threading.Semaphore(1)      # one write at a time, groups in order
+
     def write(items):
+        assert writing.acquire(blocking=False), "two writes at once"
         time.sleep(0.005)                 # a round trip, while others queue up
         groups.append(items)
         written.update(items)
+        writing.release()
 
     publisher = GroupPublisher(write)
 
