@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import dramatiq
+import redis
 
 from models import channels, jobs, mail, schedule
 from models.heartbeats import overdue
+from models.heartbeats.stream import SignalStream
 from models.monitors import facts
 from models.servers import reports as server_reports
 from scheduler.loop import PeriodicTask
@@ -18,7 +20,7 @@ def periodic_tasks(broker, settings) -> list[PeriodicTask]:
     probes = ProbeSchedule(probe_enqueuer(broker), batch_size=settings.probe_batch_size)
     return [
         PeriodicTask("probes.enqueue_due", 0, probes.tick),
-        PeriodicTask("heartbeats.mark_overdue", 1, lambda now: overdue.mark_overdue(now=now)),
+        PeriodicTask("heartbeats.mark_overdue", 1, heartbeat_sweep(settings)),
         PeriodicTask("servers.mark_silent", 5, server_reports.mark_silent),
         PeriodicTask("mail.requeue_stalled", 60, mail.requeue_stalled),
         PeriodicTask("notifications.requeue_stalled", 60, channels.requeue_stalled),
@@ -30,6 +32,16 @@ def periodic_tasks(broker, settings) -> list[PeriodicTask]:
         PeriodicTask("accounts.purge_expired", 3600,
                      lambda now: jobs.defer("accounts.purge_expired")),
     ]
+
+
+def heartbeat_sweep(settings):
+    """Takes down overdue heartbeats, minding the signals still waiting in the stream."""
+    stream = (SignalStream(redis.Redis.from_url(settings.redis_url, socket_timeout=5))
+              if settings.redis_url else None)
+
+    def sweep(now):
+        return overdue.mark_overdue(now=now, settled=overdue.settled_until(now, stream))
+    return sweep
 
 
 def probe_enqueuer(broker):

@@ -7,6 +7,7 @@ until a flusher has committed it to the database and acknowledged it, and a flus
 holding entries loses them to another (XAUTOCLAIM) after `claim_idle` seconds."""
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import redis
@@ -79,6 +80,15 @@ class SignalStream:
             pipe.xack(STREAM, GROUP, *ids)
             pipe.xdel(STREAM, *ids)
             pipe.execute()
+
+    def oldest_waiting(self) -> dt.datetime | None:
+        """When the oldest entry not yet stored (waiting or pending) was written, by Redis's
+        clock (an entry's id starts with it); None when every entry is stored."""
+        found = self.client.xrange(STREAM, count=1)
+        if not found:
+            return None
+        milliseconds = int(found[0][0].split(b"-")[0])
+        return dt.datetime.fromtimestamp(milliseconds / 1000, dt.timezone.utc)
 
     def backlog(self) -> int:
         """Entries (groups of signals) not yet stored, waiting or pending."""

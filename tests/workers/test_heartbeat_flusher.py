@@ -9,10 +9,11 @@ import uuid
 import pytest
 import redis
 
+from models.heartbeats import overdue
 from models.heartbeats.signals import Signal
 from models.heartbeats.stream import STREAM, SignalStream
 from models.heartbeats.tables import Heartbeat, HeartbeatEvent
-from pinghome.localservers import Redis
+from pinghome.localservers import Redis, free_port
 from tests.factories.accounts import make_customer
 from tests.factories.organisations import first_team, make_service
 from workers.heartbeat_flusher import Flusher
@@ -73,3 +74,28 @@ def test_a_batch_is_acknowledged_only_once_stored(stream, heartbeat):
     time.sleep(0.1)
     assert flusher.flush_once() == 5
     assert HeartbeatEvent.select().count() == 5 and stream.backlog() == 0
+
+
+def test_the_sweep_leaves_up_a_heartbeat_whose_timely_signal_still_waits_in_the_stream(
+        stream, heartbeat):
+    received = dt.datetime.now(dt.timezone.utc)      # entries carry Redis's clock: real time
+    stream.publish(Signal(key=uuid.uuid4().hex, heartbeat_id=str(heartbeat.id), result="tick",
+                          received_at=received, method="GET"))
+    heartbeat.status, heartbeat.deadline_at = "up", received + dt.timedelta(seconds=0.1)
+    heartbeat.save()
+    later = received + dt.timedelta(seconds=5)
+
+    def sweep(now):
+        return overdue.mark_overdue(now=now, settled=overdue.settled_until(now, stream))
+
+    assert sweep(later) == 0                         # its signal came in time, unstored yet
+    assert Flusher(stream, "flusher").flush_once() == 1
+    assert Heartbeat.get_by_id(heartbeat.id).deadline_at == received + dt.timedelta(seconds=90)
+    assert sweep(later) == 0 and Heartbeat.get_by_id(heartbeat.id).status == "up"
+    assert sweep(received + dt.timedelta(seconds=92)) == 1     # nothing waits: a real miss
+
+
+def test_with_redis_unreachable_the_sweep_takes_signals_older_than_a_while_as_stored():
+    dead = SignalStream(redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0"))
+    assert overdue.settled_until(T0, dead) == T0 - overdue.BLIND
+    assert overdue.settled_until(T0, None) == T0 - overdue.IN_FLIGHT
