@@ -125,7 +125,9 @@ def copy_in(model, fields: list, text: bytes, *, returning: tuple = ()) -> list[
     back = ", ".join(f'"{f.column_name}"' for f in returning)
     database.execute_sql(f'CREATE TEMPORARY TABLE IF NOT EXISTS "{staging}" '
                          f'(LIKE "{table}") ON COMMIT DELETE ROWS')
-    database.cursor().copy_expert(f'COPY "{staging}" ({columns}) FROM STDIN', io.BytesIO(text))
+    with peewee.__exception_wrapper__:       # peewee's errors, as for every other query
+        database.cursor().copy_expert(f'COPY "{staging}" ({columns}) FROM STDIN',
+                                      io.BytesIO(text))
     cursor = database.execute_sql(
         f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM "{staging}" '
         f"ON CONFLICT DO NOTHING" + (f" RETURNING {back}" if returning else ""))

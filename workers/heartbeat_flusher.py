@@ -10,12 +10,13 @@ import logging
 import threading
 import time
 
+import peewee
 import redis
 
 from models import clock
 from models.db import database
 from models.heartbeats import ingest
-from models.heartbeats.stream import SignalStream
+from models.heartbeats.stream import Entry, SignalStream
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +38,34 @@ class Flusher:
         if not entries:
             entries = self.stream.read(self.consumer, count=self.batch, block_ms=self.block_ms)
         if entries:
-            self.store(entries)
-            self.stream.acknowledge(entries)
-        return sum(len(signals) for _, signals in entries)
+            self.store_or_set_aside(entries)
+        return sum(len(entry.signals or ()) for entry in entries)
 
-    def store(self, entries: list) -> None:
+    def store_or_set_aside(self, entries: list[Entry]) -> None:
+        """Stores the entries and acknowledges them. One that can never be stored (unreadable,
+        or refused by the database for what it holds) is set aside, found by storing the
+        entries one by one, rather than holding up every batch it comes in. Any other error
+        (the database restarting) leaves them all pending, to be tried again."""
+        readable = [entry for entry in entries if entry.signals is not None]
+        if len(readable) < len(entries):
+            self.stream.set_aside([e for e in entries if e.signals is None], "unreadable")
+        if not readable:
+            return
+        try:
+            self.store(readable)
+        except (peewee.DataError, peewee.IntegrityError) as exc:
+            if len(readable) > 1:
+                for entry in readable:
+                    self.store_or_set_aside([entry])
+                return
+            log.error("heartbeat flusher: entry %s set aside: %s", readable[0].id, exc)
+            self.stream.set_aside(readable, f"{type(exc).__name__}: {exc}")
+            return
+        self.stream.acknowledge(readable)
+
+    def store(self, entries: list[Entry]) -> None:
         with database.connection_context():
-            ingest.store([signal for _, signals in entries for signal in signals],
+            ingest.store([signal for entry in entries for signal in entry.signals],
                          now=clock.now())
 
     def run(self, stop: threading.Event, *, cadence: float = 0.0) -> None:

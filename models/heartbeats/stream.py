@@ -7,6 +7,7 @@ until a flusher has committed it to the database and acknowledged it, and a flus
 holding entries loses them to another (XAUTOCLAIM) after `claim_idle` seconds."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 
@@ -19,8 +20,24 @@ STREAM = "pinghome:heartbeat-signals"
 GROUP = "flushers"
 
 
-def _signals(fields: dict) -> list[Signal]:
-    return [unpack(line) for line in fields[b"s"].split(b"\n")]
+UNSTORABLE = "pinghome:heartbeat-signals:unstorable"
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One stream entry: the signals a gateway wrote in one go (None: they cannot be read)."""
+    id: bytes
+    data: bytes
+    signals: list[Signal] | None
+
+
+def _entry(entry_id: bytes, fields: dict) -> Entry:
+    data = fields.get(b"s", b"")
+    try:
+        signals = [unpack(line) for line in data.split(b"\n")]
+    except (ValueError, TypeError):       # not written by a gateway of ours
+        signals = None
+    return Entry(entry_id, data, signals)
 
 
 class SignalStream:
@@ -58,12 +75,11 @@ class SignalStream:
                 raise
 
     def read(self, consumer: str, *, count: int = 1000, block_ms: int = 500) -> list:
-        """New entries for `consumer`: [(entry id, [Signal, ...])]; pending until
-        acknowledged."""
+        """New entries for `consumer`, pending until acknowledged."""
         self._ensure_group()
         found = self.client.xreadgroup(GROUP, consumer, {STREAM: ">"}, count=count,
                                        block=block_ms)
-        return [(entry, _signals(fields)) for _, entries in found or []
+        return [_entry(entry, fields) for _, entries in found or []
                 for entry, fields in entries]
 
     def claim(self, consumer: str, *, idle_seconds: float, count: int = 1000) -> list:
@@ -72,14 +88,29 @@ class SignalStream:
         _, entries, *_ = self.client.xautoclaim(STREAM, GROUP, consumer,
                                                 min_idle_time=int(idle_seconds * 1000),
                                                 start_id="0-0", count=count)
-        return [(entry, _signals(fields)) for entry, fields in entries if fields]
+        return [_entry(entry, fields) for entry, fields in entries if fields]
 
-    def acknowledge(self, entries: list) -> None:
-        ids = [entry for entry, _ in entries]
+    def acknowledge(self, entries: list[Entry]) -> None:
         with self.client.pipeline(transaction=True) as pipe:
-            pipe.xack(STREAM, GROUP, *ids)
-            pipe.xdel(STREAM, *ids)
+            self._remove(pipe, entries)
             pipe.execute()
+
+    def set_aside(self, entries: list[Entry], reason: str) -> None:
+        """Moves entries that can never be stored to a stream of their own (the last 100,000
+        kept), for an operator to look at, so they do not hold up the others."""
+        with self.client.pipeline(transaction=True) as pipe:
+            for entry in entries:
+                pipe.xadd(UNSTORABLE, {"entry": entry.id, "s": entry.data,
+                                       "reason": reason[:2000]},
+                          maxlen=100_000, approximate=True)
+            self._remove(pipe, entries)
+            pipe.execute()
+
+    @staticmethod
+    def _remove(pipe, entries: list[Entry]) -> None:
+        ids = [entry.id for entry in entries]
+        pipe.xack(STREAM, GROUP, *ids)
+        pipe.xdel(STREAM, *ids)
 
     def oldest_waiting(self) -> dt.datetime | None:
         """When the oldest entry not yet stored (waiting or pending) was written, by Redis's

@@ -11,7 +11,9 @@ import redis
 
 from models.heartbeats import overdue
 from models.heartbeats.signals import Signal
-from models.heartbeats.stream import STREAM, SignalStream
+from models.db import is_postgres
+from models.heartbeats.packing import pack
+from models.heartbeats.stream import STREAM, UNSTORABLE, SignalStream
 from models.heartbeats.tables import Heartbeat, HeartbeatEvent
 from pinghome.localservers import Redis, free_port
 from tests.factories.accounts import make_customer
@@ -27,7 +29,7 @@ def stream(servers):
     server = None if servers["redis"] else Redis().start()
     client = redis.Redis.from_url(servers["redis_url"] or server.url)
     yield SignalStream(client)
-    client.delete(STREAM)
+    client.delete(STREAM, UNSTORABLE)
     if server:
         server.destroy()
 
@@ -74,6 +76,24 @@ def test_a_batch_is_acknowledged_only_once_stored(stream, heartbeat):
     time.sleep(0.1)
     assert flusher.flush_once() == 5
     assert HeartbeatEvent.select().count() == 5 and stream.backlog() == 0
+
+
+def test_an_entry_that_can_never_be_stored_is_set_aside_and_holds_up_nothing(stream, heartbeat):
+    publish(stream, heartbeat, 3)
+    stream.client.xadd(STREAM, {"s": b"not a signal"})
+    # NUL passes the stream but not Postgres (the gateway replaces it; this came another way)
+    nul = pack(Signal(key=uuid.uuid4().hex, heartbeat_id=str(heartbeat.id), result="tick",
+                      received_at=T0, method="GET", message="a\x00b"))
+    stream.client.xadd(STREAM, {"s": nul})
+    publish(stream, heartbeat, 2)
+    flusher = Flusher(stream, "one")
+    flusher.flush_once()
+    aside = stream.client.xrange(UNSTORABLE)
+    refused = 1 if is_postgres() else 0          # SQLite text holds NUL
+    assert HeartbeatEvent.select().count() == 6 - refused
+    assert [fields[b"reason"].split(b":")[0] for _, fields in aside] == \
+        [b"unreadable"] + [b"DataError"] * refused
+    assert stream.backlog() == 0
 
 
 def test_the_sweep_leaves_up_a_heartbeat_whose_timely_signal_still_waits_in_the_stream(
