@@ -7,6 +7,7 @@ import fcntl
 import io
 import logging
 import uuid
+import zlib
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -115,23 +116,39 @@ def insert_rows(model, fields: list, rows: list[tuple], *, returning: tuple = ()
 
 def copy_in(model, fields: list, text: bytes, *, returning: tuple = ()) -> list[tuple]:
     """Postgres only: `insert_rows` for rows already in COPY's text format (`copytext`), one
-    per line in `fields` order. They go through COPY into a temporary table of the same shape
-    (emptied at commit), then one INSERT ... SELECT ... ON CONFLICT DO NOTHING: no value is
-    rendered or parsed one by one, about a third of the cost on both sides for thousands of
-    rows. Call it inside a transaction."""
-    table = model._meta.table_name
-    staging = f"{table}_incoming"
-    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    per line in `fields` order. They go through COPY into a temporary table, then one
+    INSERT ... SELECT ... ON CONFLICT DO NOTHING: no value is rendered or parsed one by one,
+    about a third of the cost on both sides for thousands of rows. Call it in a transaction."""
+    staging, columns = _copy_to_staging(model, fields, text)
     back = ", ".join(f'"{f.column_name}"' for f in returning)
+    cursor = database.execute_sql(
+        f'INSERT INTO "{model._meta.table_name}" ({columns}) SELECT {columns} FROM "{staging}" '
+        f"ON CONFLICT DO NOTHING" + (f" RETURNING {back}" if returning else ""))
+    return cursor.fetchall() if returning else []
+
+
+def copy_update(model, fields: list, text: bytes) -> None:
+    """Postgres only: sets `fields[1:]` of the rows whose primary key is `fields[0]`, from
+    rows in COPY's text format, in one UPDATE ... FROM. Call it in a transaction."""
+    staging, _ = _copy_to_staging(model, fields, text)
+    key = fields[0].column_name
+    assignments = ", ".join(f'"{f.column_name}" = s."{f.column_name}"' for f in fields[1:])
+    database.execute_sql(f'UPDATE "{model._meta.table_name}" AS t SET {assignments} '
+                         f'FROM "{staging}" AS s WHERE t."{key}" = s."{key}"')
+
+
+def _copy_to_staging(model, fields: list, text: bytes) -> tuple[str, str]:
+    """COPYs the rows into a temporary table with those columns (made once per connection,
+    emptied at commit); answers its name and the column list."""
+    table = model._meta.table_name
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    staging = f"{table}_incoming_{zlib.crc32(columns.encode()):08x}"
     database.execute_sql(f'CREATE TEMPORARY TABLE IF NOT EXISTS "{staging}" '
-                         f'(LIKE "{table}") ON COMMIT DELETE ROWS')
+                         f'ON COMMIT DELETE ROWS AS SELECT {columns} FROM "{table}" WITH NO DATA')
     with peewee.__exception_wrapper__:       # peewee's errors, as for every other query
         database.cursor().copy_expert(f'COPY "{staging}" ({columns}) FROM STDIN',
                                       io.BytesIO(text))
-    cursor = database.execute_sql(
-        f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM "{staging}" '
-        f"ON CONFLICT DO NOTHING" + (f" RETURNING {back}" if returning else ""))
-    return cursor.fetchall() if returning else []
+    return staging, columns
 
 
 def migrate(data_dir: str = "var") -> list[str]:

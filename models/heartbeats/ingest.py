@@ -3,18 +3,20 @@ batch, one COPY for its events. A signal stored before (same key) changes nothin
 same batch may be stored twice; signals for deleted heartbeats are dropped."""
 from __future__ import annotations
 
+import datetime as dt
+
 import peewee
 
-from models import incidents
-from models.db import copy_in, database, insert_rows, is_postgres, locked, serialized
+from models import copytext, incidents
+from models.db import copy_in, copy_update, database, insert_rows, is_postgres, serialized
 from models.heartbeats import packing, signals as rules
 from models.heartbeats.tables import Heartbeat, HeartbeatEvent
 
 _EVENT_FIELDS = [HeartbeatEvent._meta.columns[name] for name in packing.COLUMNS]
-_SQL_TYPES = {"VARCHAR": "varchar", "DATETIME": "timestamp"}
 _RULE_FIELDS = ("interval_seconds", "schedule", "timezone", "grace_seconds", "max_run_seconds")
 _STATE_FIELDS = ("status", "status_changed_at", "last_signal_at", "last_result",
                  "run_started_at", "deadline_at", "deadline_cause")
+_INSTANTS = ("status_changed_at", "last_signal_at", "run_started_at", "deadline_at")
 
 
 def store(signals: list[rules.Signal], *, now) -> int:
@@ -57,44 +59,49 @@ def _insert_events(signals: list[rules.Signal]) -> list[tuple]:
 
 class HeartbeatState:
     """What signals change, and what decides how: a row of `heartbeat` without a model
-    instance's cost (a batch reads a thousand of them)."""
+    instance's cost (a batch reads thousands of them)."""
     __slots__ = ("id",) + _RULE_FIELDS + _STATE_FIELDS
 
     def __init__(self, row: tuple):
         for name, value in zip(self.__slots__, row):
             setattr(self, name, value)
 
+    @classmethod
+    def from_driver(cls, row: tuple) -> "HeartbeatState":
+        """From a row as psycopg2 reads it: instants come naive (UTC)."""
+        state = cls(row)
+        for name in _INSTANTS:
+            value = getattr(state, name)
+            if value is not None:
+                setattr(state, name, value.replace(tzinfo=dt.timezone.utc))
+        return state
+
 
 def _current_states(ids: list[str]) -> dict[str, HeartbeatState]:
     """The heartbeats' current states, their rows locked until the batch commits (in id
     order, so two flushers never wait on each other in a circle)."""
     columns = [getattr(Heartbeat, name) for name in HeartbeatState.__slots__]
-    if is_postgres():        # one array parameter rather than a thousand to render
-        wanted = Heartbeat.id == peewee.fn.ANY(peewee.SQL("%s::uuid[]", [ids]))
-    else:
-        wanted = Heartbeat.id.in_(ids)
-    query = Heartbeat.select(*columns).where(wanted).order_by(Heartbeat.id)
-    return {str(row[0]): HeartbeatState(row) for row in locked(query).tuples()}
+    if not is_postgres():
+        query = Heartbeat.select(*columns).where(Heartbeat.id.in_(ids)).order_by(Heartbeat.id)
+        return {str(row[0]): HeartbeatState(row) for row in query.tuples()}
+    # one array parameter rather than thousands to render; rows as the driver reads them
+    query = (Heartbeat.select(*columns)
+             .where(Heartbeat.id == peewee.fn.ANY(peewee.SQL("%s::uuid[]", [ids])))
+             .order_by(Heartbeat.id).for_update())
+    return {str(row[0]): HeartbeatState.from_driver(row) for row in database.execute(query)}
 
 
 def save_states(heartbeats: list) -> None:
-    """Writes the heartbeats' state fields: on Postgres in one UPDATE ... FROM (VALUES ...),
-    since a batch of signals often touches a thousand heartbeats."""
+    """Writes the heartbeats' state fields: on Postgres through COPY and one UPDATE, since a
+    batch of signals often touches thousands of heartbeats."""
     if not is_postgres():
         for heartbeat in heartbeats:
             save_state(heartbeat)
         return
-    fields = [getattr(Heartbeat, name) for name in _STATE_FIELDS]
-    for start in range(0, len(heartbeats), 1000):
-        part = heartbeats[start:start + 1000]
-        rows = ", ".join(["(%s::uuid, " + ", ".join(f"%s::{_SQL_TYPES[f.field_type]}"
-                                                      for f in fields) + ")"] * len(part))
-        params = [value for h in part for value in
-                  (str(h.id), *[f.db_value(getattr(h, f.name)) for f in fields])]
-        assignments = ", ".join(f'"{f.column_name}" = v."{f.column_name}"' for f in fields)
-        columns = ", ".join(f'"{f.column_name}"' for f in fields)
-        database.execute_sql(f'UPDATE heartbeat AS h SET {assignments} FROM (VALUES {rows}) '
-                             f'AS v(id, {columns}) WHERE h.id = v.id', params)
+    fields = [Heartbeat.id] + [getattr(Heartbeat, name) for name in _STATE_FIELDS]
+    text = b"".join(copytext.line([f.db_value(getattr(h, f.name)) for f in fields]) + b"\n"
+                    for h in heartbeats)
+    copy_update(Heartbeat, fields, text)
 
 
 def save_state(heartbeat, **only_if) -> int:
