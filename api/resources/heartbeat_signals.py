@@ -61,7 +61,9 @@ class HeartbeatSignal:
                         message=None if message is None else _text(message, BODY_KEEP),
                         ip=req.remote_addr, user_agent=_text(req.user_agent or "", 300) or None)
         self.intake.accept(signal)
-        resp.media = {"message": "OK", "id": signal.key}
+        # the answer written out: the same JSON for a fraction of a serialiser's cost
+        resp.content_type = falcon.MEDIA_JSON
+        resp.data = b'{"message": "OK", "id": "%s"}' % signal.key.encode()
 
 
 def _text(value, limit: int) -> str:
