@@ -29,7 +29,17 @@ def routes(settings, broker) -> list[tuple[str, object]]:
 
 def create_gateway(settings) -> falcon.App:
     broker = prepare(settings)
+    _cooperative_postgres()
     return build_app(settings, routes(settings, broker), title="Pinghome gateway")
+
+
+def _cooperative_postgres() -> None:
+    """Under gunicorn's gevent workers (which patch the socket module), a Postgres query
+    waits like a socket does, so the worker's other greenlets go on answering meanwhile."""
+    from gevent import monkey
+    if monkey.is_module_patched("socket"):
+        from psycogreen.gevent import patch_psycopg
+        patch_psycopg()
 
 
 @functools.cache

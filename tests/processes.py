@@ -29,9 +29,10 @@ class Process:
         return cls([sys.executable, "-m", "pinghome", *args], env, log_path)
 
     @classmethod
-    def gunicorn(cls, app: str, port: int, *, env: dict, log_path: Path) -> "Process":
+    def gunicorn(cls, app: str, port: int, *, env: dict, log_path: Path,
+                 workers: tuple = ("--threads", "4")) -> "Process":
         return cls([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-                    "--workers", "2", "--threads", "4", app], env, log_path)
+                    "--workers", "2", *workers, app], env, log_path)
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -9,6 +9,7 @@ import threading
 import time
 import weakref
 
+from models.db import database
 from models.heartbeats.tables import Heartbeat
 
 _directories: "weakref.WeakSet[Directory]" = weakref.WeakSet()
@@ -27,8 +28,9 @@ class Directory:
         now = time.monotonic()
         if found is not None and found[0] > now:
             return found[1]
-        row = (Heartbeat.select(Heartbeat.methods).where(Heartbeat.id == heartbeat_id)
-               .tuples().first())
+        with database.connection_context():     # not held while the signal is written
+            row = (Heartbeat.select(Heartbeat.methods).where(Heartbeat.id == heartbeat_id)
+                   .tuples().first())
         methods = None if row is None else frozenset(row[0])
         with self._lock:
             if len(self._known) >= self.size:

@@ -45,13 +45,19 @@ def add_heartbeat() -> Heartbeat:
                             grace_seconds=30, created_at=now, updated_at=now)
 
 
+def start_gateway(stack, port: int) -> None:
+    """As the Procfile runs it: gevent workers (Postgres made cooperative by psycogreen)."""
+    gateway = Process.gunicorn("api.gateway:app", port, env=stack["env"],
+                               log_path=stack["dir"] / "gateway.log",
+                               workers=("--worker-class", "gevent", "--worker-connections", "1000"))
+    stack["processes"].append(gateway)
+    wait_http(f"http://127.0.0.1:{port}/v1/health-check")
+
+
 def test_killing_the_flusher_loses_no_acknowledged_signal(stack):
     heartbeat = add_heartbeat()
     port = free_port()
-    gateway = Process.gunicorn("api.gateway:app", port, env=stack["env"],
-                               log_path=stack["dir"] / "gateway.log")
-    stack["processes"].append(gateway)
-    wait_http(f"http://127.0.0.1:{port}/v1/health-check")
+    start_gateway(stack, port)
     first = Process.pinghome("worker", env=stack["env"], log_path=stack["dir"] / "worker-1.log")
     stack["processes"].append(first)
     first.wait_for_output("consuming")
@@ -75,3 +81,22 @@ def test_killing_the_flusher_loses_no_acknowledged_signal(stack):
                message="every acknowledged signal stored")
     messages = [m for (m,) in HeartbeatEvent.select(HeartbeatEvent.message).tuples()]
     assert sorted(messages) == sorted(f"n{n}" for n in range(3000))
+
+
+def test_first_signals_of_many_heartbeats_at_once_are_looked_up_and_stored(stack):
+    # each one's first signal misses the gateway's directory: concurrent Postgres look-ups
+    heartbeats = [add_heartbeat() for _ in range(200)]
+    port = free_port()
+    start_gateway(stack, port)
+    stack["processes"].append(Process.pinghome("worker", env=stack["env"],
+                                               log_path=stack["dir"] / "worker.log"))
+
+    def ping(heartbeat) -> int:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/heartbeat/{heartbeat.id}",
+                                    timeout=10) as response:
+            return response.status
+
+    with concurrent.futures.ThreadPoolExecutor(50) as pool:
+        assert list(pool.map(ping, heartbeats)) == [200] * 200
+    wait_until(lambda: Heartbeat.select().where(Heartbeat.status == "up").count() == 200,
+               timeout=60, message="every heartbeat up")
