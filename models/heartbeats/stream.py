@@ -158,18 +158,21 @@ class GroupPublisher:
             group.items.append(data)
             leads = len(group.items) == 1
         if leads:
-            if ahead is not None:
-                ahead.done.wait()
-            with self._lock:
-                self._open, self._ahead = _Group(), group
             try:
+                if ahead is not None:
+                    ahead.done.wait()
+                with self._lock:
+                    self._open, self._ahead = _Group(), group
                 self._write(group.items)
             except Exception as exc:       # every request of the group learns it failed
                 group.error = exc
-            except BaseException:          # the leader was killed mid-write: not written
+            except BaseException:          # the leader was killed: its group is not written
                 group.error = InterruptedError("the signal's write was interrupted")
                 raise
             finally:
+                with self._lock:           # killed before closing it: later signals go on
+                    if self._open is group:      # in a new group, behind the one ahead
+                        self._open = _Group()
                 group.done.set()
         else:
             group.done.wait()

@@ -6,6 +6,8 @@ import concurrent.futures
 import threading
 import time
 
+import pytest
+
 from models.heartbeats.stream import GroupPublisher
 
 
@@ -59,3 +61,40 @@ def _outcome(publisher, n) -> str:
     except ConnectionError as exc:
         return type(exc).__name__
     return "written"
+
+
+def test_a_leader_killed_while_waiting_its_turn_fails_its_group_and_blocks_nobody():
+    first_writing, release = threading.Event(), threading.Event()
+    written: list[list[bytes]] = []
+
+    def write(items):
+        if not written:
+            first_writing.set()
+            release.wait(5)
+        written.append(items)
+
+    publisher = GroupPublisher(write)
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        first = pool.submit(publisher.publish, b"first")
+        first_writing.wait(5)
+        killed = threading.Event()
+
+        def leader_killed_in_its_wait():     # as gevent kills a greenlet: an exception
+            original = publisher._ahead.done.wait     # raised where it waits
+
+            def interrupted(timeout=None):
+                killed.set()
+                raise KeyboardInterrupt
+            publisher._ahead.done.wait = interrupted
+            try:
+                publisher.publish(b"second")
+            finally:
+                publisher._ahead.done.wait = original
+        with pytest.raises(KeyboardInterrupt):
+            leader_killed_in_its_wait()
+        assert killed.is_set()
+        third = pool.submit(publisher.publish, b"third")     # a new group, behind "first"
+        release.set()
+        first.result(5)
+        third.result(5)
+    assert written == [[b"first"], [b"third"]]
