@@ -119,3 +119,18 @@ def test_with_redis_unreachable_the_sweep_takes_signals_older_than_a_while_as_st
     dead = SignalStream(redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0"))
     assert overdue.settled_until(T0, dead) == T0 - overdue.BLIND
     assert overdue.settled_until(T0, None) == T0 - overdue.IN_FLIGHT
+
+
+def test_a_gateway_writes_on_through_a_redis_restart_and_what_it_answered_survives_a_kill(
+        heartbeat):
+    server = Redis(appendonly=True).start()
+    try:
+        gateway_side = SignalStream(redis.Redis.from_url(server.url))
+        publish(gateway_side, heartbeat, 1)
+        server.kill()                        # SIGKILL: only the append-only file remains
+        server.start()                       # same port, same files
+        publish(gateway_side, heartbeat, 1)  # its connection broke: written on a new one
+        assert Flusher(gateway_side, "flusher").flush_once() == 2
+    finally:
+        server.destroy()
+    assert HeartbeatEvent.select().count() == 2
