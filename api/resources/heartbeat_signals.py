@@ -2,7 +2,8 @@
 
 No ORM objects and no database on the way once the heartbeat is known: its methods come from
 the process's directory (a query only on a miss), the signal goes to the intake (a Redis
-stream, group-committed, or the database when embedded), and the answer is written. Flushers store signals in batches and apply them to their heartbeats."""
+stream, group-committed, or the database when embedded), and the answer is written.
+Flushers store signals in batches and apply them to their heartbeats."""
 from __future__ import annotations
 
 import json
