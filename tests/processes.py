@@ -1,6 +1,7 @@
 """Running the real `pinghome` and gunicorn processes in tests, and talking to them over HTTP."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -12,6 +13,31 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def own_stack(tmp_path: Path, tables: list, *, env: dict, appendonly: bool = False):
+    """Postgres and Redis of the test's own, migrated, with a database handle bound to
+    `tables`: yields {"env", "dir", "processes"}; the processes added there are stopped
+    after, then the servers."""
+    from models import db
+    from pinghome.localservers import Postgres, Redis
+    postgres, redis = Postgres().start(), Redis(appendonly=appendonly).start()
+    env = {"DATABASE_URL": postgres.url, "REDIS_URL": redis.url, "PINGHOME_NTP_SERVER": "off",
+           "PINGHOME_DATA_DIR": str(tmp_path), "PINGHOME_WORKER_THREADS": "2", **env}
+    processes: list[Process] = []
+    handle = db.open_database(postgres.url)
+    try:
+        assert Process.pinghome("migrate", env=env,
+                                log_path=tmp_path / "migrate.log").wait_exit() == 0
+        with handle.bind_ctx(tables):
+            yield {"env": env, "dir": tmp_path, "processes": processes}
+    finally:
+        for process in processes:
+            process.stop()
+        handle.close()
+        redis.destroy()
+        postgres.destroy()
 
 
 class Process:

@@ -7,33 +7,22 @@ import urllib.request
 
 import pytest
 
-from models import clock, db
+from models import clock
 from models.heartbeats.tables import Heartbeat, HeartbeatEvent
 from models.organisations import Organisation, Team
 from models.services import Service
-from pinghome.localservers import Postgres, Redis, free_port
+from pinghome.localservers import free_port
 from tests.polling import wait_until
-from tests.processes import Process, wait_http
+from tests.processes import Process, own_stack, wait_http
 
 TABLES = [Organisation, Team, Service, Heartbeat, HeartbeatEvent]
 
 
 @pytest.fixture
 def stack(tmp_path):
-    postgres, redis = Postgres().start(), Redis(appendonly=True).start()
-    env = {"DATABASE_URL": postgres.url, "REDIS_URL": redis.url, "PINGHOME_NTP_SERVER": "off",
-           "PINGHOME_SECRET_KEY": "heartbeat-process-test-secret-0123456789",
-           "PINGHOME_DATA_DIR": str(tmp_path), "PINGHOME_WORKER_THREADS": "2"}
-    assert Process.pinghome("migrate", env=env, log_path=tmp_path / "migrate.log").wait_exit() == 0
-    handle = db.open_database(postgres.url)
-    processes: list[Process] = []
-    with handle.bind_ctx(TABLES):
-        yield {"env": env, "dir": tmp_path, "processes": processes}
-    for process in processes:
-        process.stop()
-    handle.close()
-    redis.destroy()
-    postgres.destroy()
+    with own_stack(tmp_path, TABLES, appendonly=True, env={
+            "PINGHOME_SECRET_KEY": "heartbeat-process-test-secret-0123456789"}) as found:
+        yield found
 
 
 def add_heartbeat() -> Heartbeat:

@@ -9,37 +9,24 @@ from collections import Counter
 
 import pytest
 
-from models import clock, db
+from models import clock
 from models.monitors.tables import Monitor, StateChange
 from models.organisations import Organisation, Team
 from models.results import CheckResult
 from models.services import Service
-from pinghome.localservers import Postgres, Redis
 from tests.http_sink import HttpSink
 from tests.polling import wait_until
-from tests.processes import Process
+from tests.processes import Process, own_stack
 
 TABLES = [Organisation, Team, Service, Monitor, CheckResult, StateChange]
 
 
 @pytest.fixture
 def stack(tmp_path):
-    """Postgres and Redis of its own, migrated, with a database handle bound for the test."""
-    postgres, redis = Postgres().start(), Redis().start()
-    env = {"DATABASE_URL": postgres.url, "REDIS_URL": redis.url, "PINGHOME_NTP_SERVER": "off",
-           "PINGHOME_SECRET_KEY": "probe-process-test-secret-0123456789",
-           "PINGHOME_DATA_DIR": str(tmp_path), "PINGHOME_REGIONS": "eu",
-           "PINGHOME_ALLOW_PRIVATE_TARGETS": "true", "PINGHOME_WORKER_THREADS": "2"}
-    assert Process.pinghome("migrate", env=env, log_path=tmp_path / "migrate.log").wait_exit() == 0
-    handle = db.open_database(postgres.url)
-    processes: list[Process] = []
-    with handle.bind_ctx(TABLES):
-        yield {"env": env, "dir": tmp_path, "processes": processes}
-    for process in processes:
-        process.stop()
-    handle.close()
-    redis.destroy()
-    postgres.destroy()
+    with own_stack(tmp_path, TABLES, env={
+            "PINGHOME_SECRET_KEY": "probe-process-test-secret-0123456789",
+            "PINGHOME_REGIONS": "eu", "PINGHOME_ALLOW_PRIVATE_TARGETS": "true"}) as found:
+        yield found
 
 
 def start(stack, *args) -> Process:
