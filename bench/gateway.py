@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.rows import migrated_with_service  # noqa: E402
 from pinghome.localservers import Postgres, Redis, free_port  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789-0123456789"
@@ -99,20 +100,9 @@ def environment(postgres, redis) -> dict:
 
 
 def prepare_database(env, count: int) -> list[str]:
-    subprocess.run([sys.executable, "-m", "pinghome", "migrate"], env=env, check=True,
-                   capture_output=True)
-    import psycopg2
-    connection = psycopg2.connect(env["DATABASE_URL"])
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    organisation, team, service = (str(uuid.uuid4()) for _ in range(3))
+    connection, service, now = migrated_with_service(env)
     ids = [str(uuid.uuid4()) for _ in range(count)]
     with connection, connection.cursor() as cursor:
-        cursor.execute("INSERT INTO organisation (id, name, plan, plan_version, created_at) "
-                       "VALUES (%s, 'Bench', 'business', 'v1', %s)", (organisation, now))
-        cursor.execute("INSERT INTO team (id, organisation_id, name, created_at) "
-                       "VALUES (%s, %s, 'Bench', %s)", (team, organisation, now))
-        cursor.execute("INSERT INTO service (id, team_id, name, created_at) "
-                       "VALUES (%s, %s, 'Bench', %s)", (service, team, now))
         # up already, as running jobs' heartbeats are: the run measures signals, not the
         # first signal of each heartbeat (a state change handed to the incident rules)
         deadline = (now + dt.timedelta(seconds=3900)).isoformat()

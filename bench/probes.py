@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.rows import migrated_with_service  # noqa: E402
 from pinghome.localservers import Postgres, Redis, free_port  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789-0123456789"
@@ -115,19 +116,8 @@ def environment(postgres, redis, options) -> dict:
 
 def prepare_database(env, options, url) -> None:
     """Migrates and inserts the monitors directly (the API would take minutes for 100k)."""
-    subprocess.run([sys.executable, "-m", "pinghome", "migrate"], env=env, check=True,
-                   capture_output=True)
-    import psycopg2
-    connection = psycopg2.connect(env["DATABASE_URL"])
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    organisation, team, service = (str(uuid.uuid4()) for _ in range(3))
+    connection, service, now = migrated_with_service(env)
     with connection, connection.cursor() as cursor:
-        cursor.execute("INSERT INTO organisation (id, name, plan, plan_version, created_at) "
-                       "VALUES (%s, 'Bench', 'business', 'v1', %s)", (organisation, now))
-        cursor.execute("INSERT INTO team (id, organisation_id, name, created_at) "
-                       "VALUES (%s, %s, 'Bench', %s)", (team, organisation, now))
-        cursor.execute("INSERT INTO service (id, team_id, name, created_at) "
-                       "VALUES (%s, %s, 'Bench', %s)", (service, team, now))
         status = "unknown" if options.from_unknown else "up"
         fixed = (f"http\t{url}\tGET\tf\tf\tf\t0\t0\t[\"bench\"]\t{options.interval}\t5\t"
                  f"t\t{status}\t1\t{now.isoformat()}\t{now.isoformat()}")
