@@ -12,6 +12,7 @@ import falcon
 from api import errors, middleware, openapi
 from api.resources import (accounts, channels, customers, health, heartbeats, monitors, servers,
                            services, teams)
+from models.heartbeats.stream import stream_for
 from models.settings import load_settings
 from pinghome.runtime import prepare, settle_heap
 from workers.broker import ping
@@ -52,7 +53,8 @@ def routes(settings, broker) -> list[tuple[str, object]]:
         *monitor_routes(settings),
         *heartbeat_routes(settings),
         *server_routes(settings),
-        ("/v1/health-check", health.HealthCheck(functools.partial(ping, broker))),
+        ("/v1/health-check", health.HealthCheck(functools.partial(ping, broker),
+                                                stream_for(settings))),
     ]
 
 

@@ -14,6 +14,7 @@ from api.resources import health, servers
 from api.resources.heartbeat_signals import HeartbeatSignal
 from models.heartbeats.directory import Directory
 from models.heartbeats.intake import intake_for
+from models.heartbeats.stream import stream_for
 from models.settings import load_settings
 from pinghome.runtime import prepare, settle_heap
 from workers.broker import ping
@@ -22,7 +23,8 @@ from workers.broker import ping
 def routes(settings, broker) -> list[tuple[str, object]]:
     return [
         ("/v1/heartbeat/{heartbeat_id:uuid}", HeartbeatSignal(Directory(), intake_for(settings))),
-        ("/v1/health-check", health.HealthCheck(functools.partial(ping, broker))),
+        ("/v1/health-check", health.HealthCheck(functools.partial(ping, broker),
+                                                stream_for(settings))),
         ("/v1/server-resource/{server_id:uuid}/metrics", servers.AgentReport(settings)),
     ]
 

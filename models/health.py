@@ -14,6 +14,8 @@ from models.db import UtcDateTimeField, UUIDModel, database
 log = logging.getLogger(__name__)
 
 READING_FRESH_FOR = dt.timedelta(hours=2)   # two hourly checks
+# flushers store signals within a second or so; a minute behind means none is running
+SIGNALS_STALLED = dt.timedelta(seconds=60)
 
 
 class ClockReading(UUIDModel):
@@ -66,9 +68,12 @@ def _record(reading, *, role, instance) -> None:
         log.warning("clock: could not record the reading: %s", exc)
 
 
-def report(*, broker_check: Callable[[], None], now) -> tuple[bool, dict]:
+def report(*, broker_check: Callable[[], None], now, signals=None) -> tuple[bool, dict]:
     """Checks the database and the broker, and lists the processes' recent clock offsets.
-    Answers (healthy, body); healthy is False when the database or the broker is down."""
+    Answers (healthy, body); healthy is False when the database or the broker is down. With
+    `signals` (the heartbeat signal stream), also how far the flushers are behind: signals
+    waiting longer than `SIGNALS_STALLED` make the status "degraded" (heartbeats then go down
+    only once they are stored), while the answer stays 200, since this process serves."""
     database_check = _timed(lambda: database.execute_sql("SELECT 1").fetchone())
     broker = _timed(broker_check)
     readings = []
@@ -80,12 +85,23 @@ def report(*, broker_check: Callable[[], None], now) -> tuple[bool, dict]:
                     .where(ClockReading.checked_at > now - READING_FRESH_FOR)
                     .order_by(ClockReading.role, ClockReading.instance)]
     healthy = database_check["ok"] and broker["ok"]
-    return healthy, {
-        "status": "ok" if healthy else "unavailable",
-        "checked_at": clock.isoformat(now),
-        "checks": {"database": database_check, "broker": broker,
-                   "clock": {"offset_seconds": clock.offset_seconds(), "processes": readings}},
-    }
+    checks = {"database": database_check, "broker": broker,
+              "clock": {"offset_seconds": clock.offset_seconds(), "processes": readings}}
+    if signals is not None:
+        checks["heartbeat_signals"] = _signal_backlog(signals, now)
+    status = "unavailable" if not healthy else "ok" if all(
+        check.get("ok", True) for check in checks.values()) else "degraded"
+    return healthy, {"status": status, "checked_at": clock.isoformat(now), "checks": checks}
+
+
+def _signal_backlog(signals, now) -> dict:
+    try:
+        oldest, waiting = signals.oldest_waiting(), signals.backlog()
+    except Exception as exc:   # Redis down: the broker check says so too
+        return {"ok": False, "error": f"{exc.__class__.__name__}: {exc}"[:300]}
+    lag = max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
+    return {"ok": lag <= SIGNALS_STALLED.total_seconds(), "waiting_entries": waiting,
+            "oldest_waiting_seconds": round(lag, 3)}
 
 
 def _timed(check) -> dict:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import dramatiq
-import redis
 
 from models import channels, jobs, mail, schedule
 from models.heartbeats import overdue
-from models.heartbeats.stream import SignalStream
+from models.heartbeats.stream import stream_for
 from models.monitors import facts
 from models.servers import reports as server_reports
 from scheduler.loop import PeriodicTask
@@ -36,8 +35,7 @@ def periodic_tasks(broker, settings) -> list[PeriodicTask]:
 
 def heartbeat_sweep(settings):
     """Takes down overdue heartbeats, minding the signals still waiting in the stream."""
-    stream = (SignalStream(redis.Redis.from_url(settings.redis_url, socket_timeout=5))
-              if settings.redis_url else None)
+    stream = stream_for(settings)
 
     def sweep(now):
         return overdue.mark_overdue(now=now, settled=overdue.settled_until(now, stream))

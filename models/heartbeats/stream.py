@@ -23,6 +23,14 @@ GROUP = "flushers"
 UNSTORABLE = "pinghome:heartbeat-signals:unstorable"
 
 
+def stream_for(settings) -> "SignalStream | None":
+    """The stream of the configured Redis; None when embedded (no Redis: no stream)."""
+    if not settings.redis_url:
+        return None
+    return SignalStream(redis.Redis.from_url(settings.redis_url, socket_timeout=5,
+                                             health_check_interval=30))
+
+
 @dataclasses.dataclass(frozen=True)
 class Entry:
     """One stream entry: the signals a gateway wrote in one go (None: they cannot be read)."""

@@ -1,6 +1,8 @@
 """What every endpoint shares: prefixes, error shapes, OpenAPI, health."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from models import health
@@ -72,3 +74,25 @@ def test_health_check_is_on_the_gateway_too(settings, broker):
     from api.gateway import create_gateway
     response = falcon.testing.TestClient(create_gateway(settings)).simulate_get("/v1/health-check")
     assert response.status_code == 200
+
+
+def test_health_check_says_degraded_when_heartbeat_signals_wait_too_long(client, settings):
+    if not settings.redis_url:
+        assert "heartbeat_signals" not in client.simulate_get("/v1/health-check").json["checks"]
+        return
+    import redis
+    from models.heartbeats.stream import STREAM
+    stream = redis.Redis.from_url(settings.redis_url)
+    try:
+        body = client.simulate_get("/v1/health-check").json
+        assert body["status"] == "ok" and body["checks"]["heartbeat_signals"]["ok"]
+        # an entry written two minutes ago that no flusher stored
+        stale = int(time.time() * 1000) - 120_000
+        stream.xadd(STREAM, {"s": b"x"}, id=f"{stale}-0")
+        response = client.simulate_get("/v1/health-check")
+        check = response.json["checks"]["heartbeat_signals"]
+        assert response.status_code == 200 and response.json["status"] == "degraded"
+        assert not check["ok"] and check["waiting_entries"] == 1
+        assert check["oldest_waiting_seconds"] == pytest.approx(120, abs=10)
+    finally:
+        stream.delete(STREAM)
