@@ -21,10 +21,10 @@ from workers.broker import ping
 
 
 def routes(settings, broker) -> list[tuple[str, object]]:
+    stream = stream_for(settings)     # signals go into it; the health check reads its backlog
     return [
-        ("/v1/heartbeat/{heartbeat_id:uuid}", HeartbeatSignal(Directory(), intake_for(settings))),
-        ("/v1/health-check", health.HealthCheck(functools.partial(ping, broker),
-                                                stream_for(settings))),
+        ("/v1/heartbeat/{heartbeat_id:uuid}", HeartbeatSignal(Directory(), intake_for(stream))),
+        ("/v1/health-check", health.HealthCheck(functools.partial(ping, broker), stream)),
         ("/v1/server-resource/{server_id:uuid}/metrics", servers.AgentReport(settings)),
     ]
 

@@ -2,8 +2,6 @@
 configured (flushers store it in batches), else straight into the database (embedded)."""
 from __future__ import annotations
 
-import redis
-
 from models import clock
 from models.heartbeats import ingest
 from models.heartbeats.signals import Signal
@@ -11,9 +9,8 @@ from models.heartbeats.stream import SignalStream
 
 
 class StreamIntake:
-    def __init__(self, redis_url: str):
-        self.stream = SignalStream(redis.Redis.from_url(redis_url, socket_timeout=5,
-                                                        health_check_interval=30))
+    def __init__(self, stream: SignalStream):
+        self.stream = stream
 
     def accept(self, signal: Signal) -> None:
         self.stream.publish(signal)
@@ -24,5 +21,6 @@ class DatabaseIntake:
         ingest.store([signal], now=clock.now())
 
 
-def intake_for(settings):
-    return StreamIntake(settings.redis_url) if settings.redis_url else DatabaseIntake()
+def intake_for(stream: SignalStream | None):
+    """Into `stream` (`stream_for(settings)`), or the database when there is none."""
+    return StreamIntake(stream) if stream is not None else DatabaseIntake()
