@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import peewee
 from playhouse import db_url
 from playhouse.migrations import Runner
+from playhouse.pool import MaxConnectionsExceeded
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,26 @@ def bind(settings) -> peewee.Database:
 
 def is_postgres() -> bool:
     return isinstance(database.obj, peewee.PostgresqlDatabase)
+
+
+UNAVAILABLE = (peewee.OperationalError, peewee.InterfaceError, MaxConnectionsExceeded)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` is the database being out of reach (restarting, locked, out of
+    connections) rather than refusing what it was given: an error of the connection, or any
+    error while the database does not answer a plain query either. It decides whether a
+    failed batch waits to be tried again whole or is split to find what broke it."""
+    return isinstance(exc, UNAVAILABLE) or not answers()
+
+
+def answers() -> bool:
+    """Whether the database answers a plain query now."""
+    try:
+        database.execute_sql("SELECT 1").fetchone()
+    except (peewee.DatabaseError, *UNAVAILABLE):
+        return False
+    return True
 
 
 @contextlib.contextmanager

@@ -71,7 +71,9 @@ def _record(reading, *, role, instance) -> None:
 def report(*, broker_check: Callable[[], None], now, signals=None) -> tuple[bool, dict]:
     """Checks the database and the broker, and lists the processes' recent clock offsets.
     Answers (healthy, body); healthy is False when the database or the broker is down. With
-    `signals` (the heartbeat signal stream), also how far the flushers are behind: signals
+    `signals` (the heartbeat signal stream), also whether this process can write a signal
+    now, through the very group commit and connection its signals take (healthy is False if
+    not: the gateway would refuse every signal), and how far the flushers are behind: signals
     waiting longer than `SIGNALS_STALLED` make the status "degraded" (heartbeats then go down
     only once they are stored), while the answer stays 200, since this process serves."""
     database_check = _timed(lambda: database.execute_sql("SELECT 1").fetchone())
@@ -84,11 +86,14 @@ def report(*, broker_check: Callable[[], None], now, signals=None) -> tuple[bool
                     for r in ClockReading.select()
                     .where(ClockReading.checked_at > now - READING_FRESH_FOR)
                     .order_by(ClockReading.role, ClockReading.instance)]
-    healthy = database_check["ok"] and broker["ok"]
     checks = {"database": database_check, "broker": broker,
               "clock": {"offset_seconds": clock.offset_seconds(), "processes": readings}}
+    essential = [database_check, broker]
     if signals is not None:
         checks["heartbeat_signals"] = _signal_backlog(signals, now)
+        checks["signal_writes"] = _timed(signals.check_writing)
+        essential.append(checks["signal_writes"])
+    healthy = all(check["ok"] for check in essential)
     status = "unavailable" if not healthy else "ok" if all(
         check.get("ok", True) for check in checks.values()) else "degraded"
     return healthy, {"status": status, "checked_at": clock.isoformat(now), "checks": checks}

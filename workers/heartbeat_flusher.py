@@ -10,15 +10,17 @@ import logging
 import threading
 import time
 
-import peewee
 import redis
 
 from models import clock
-from models.db import database
+from models.db import answers, database, is_unavailable
 from models.heartbeats import ingest
 from models.heartbeats.stream import Entry, SignalStream
 
 log = logging.getLogger(__name__)
+
+MAX_TRIES = 3            # an entry failing alone this often is set aside
+SUSPECT_AFTER = 5        # handed to flushers this often and never stored: tried alone
 
 
 class Flusher:
@@ -31,7 +33,9 @@ class Flusher:
     def flush_once(self) -> int:
         """Stores one batch (claimed leftovers first); answers how many signals it held."""
         entries = []
-        if time.monotonic() - self._claimed_at >= min(self.claim_idle, 5.0):
+        # not while the database is away: every claim counts as a delivery of its entries
+        if time.monotonic() - self._claimed_at >= min(self.claim_idle, 5.0) and \
+                self._database_answers():
             self._claimed_at = time.monotonic()
             entries = self.stream.claim(self.consumer, idle_seconds=self.claim_idle,
                                         count=self.batch)
@@ -42,26 +46,53 @@ class Flusher:
         return sum(len(entry.signals or ()) for entry in entries)
 
     def store_or_set_aside(self, entries: list[Entry]) -> None:
-        """Stores the entries and acknowledges them. One that can never be stored (unreadable,
-        or refused by the database for what it holds) is set aside, found by storing the
-        entries one by one, rather than holding up every batch it comes in. Any other error
-        (the database restarting) leaves them all pending, to be tried again."""
+        """Stores the entries and acknowledges them. Whatever one entry does, it can hold up
+        only itself: an unreadable one is set aside at once; when a batch fails for what it
+        holds (not the database being away), its entries are stored one by one, and one that
+        still fails is set aside after `MAX_TRIES` tries with its error. So is an entry that
+        flushers were handed `SUSPECT_AFTER` times and never stored (one that kills the
+        flusher storing it): it is tried on its own. The database being away leaves them all
+        pending, to be tried again."""
         readable = [entry for entry in entries if entry.signals is not None]
         if len(readable) < len(entries):
             self.stream.set_aside([e for e in entries if e.signals is None], "unreadable")
-        if not readable:
+        alone = [entry for entry in readable if entry.deliveries > SUSPECT_AFTER]
+        together = [entry for entry in readable if entry.deliveries <= SUSPECT_AFTER]
+        if together:
+            try:
+                self.store(together)
+            except Exception as exc:
+                if is_unavailable(exc):
+                    raise
+                log.warning("heartbeat flusher: a batch of %d entries failed (%s: %s); "
+                            "storing them one by one", len(together), type(exc).__name__, exc)
+                alone += together
+            else:
+                self.stream.acknowledge(together)
+        for entry in alone:
+            self._store_alone(entry)
+
+    def _store_alone(self, entry: Entry) -> None:
+        error = None
+        while self.stream.count_try(entry) <= MAX_TRIES:
+            try:
+                self.store([entry])
+            except Exception as exc:
+                if is_unavailable(exc):
+                    self.stream.count_try(entry, -1)     # not the entry's fault
+                    raise
+                error = f"{type(exc).__name__}: {exc}"
+                continue
+            self.stream.acknowledge([entry])
             return
-        try:
-            self.store(readable)
-        except (peewee.DataError, peewee.IntegrityError) as exc:
-            if len(readable) > 1:
-                for entry in readable:
-                    self.store_or_set_aside([entry])
-                return
-            log.error("heartbeat flusher: entry %s set aside: %s", readable[0].id, exc)
-            self.stream.set_aside(readable, f"{type(exc).__name__}: {exc}")
-            return
-        self.stream.acknowledge(readable)
+        reason = error or f"tried {MAX_TRIES} times; a flusher stopped each time"
+        log.error("heartbeat flusher: entry %s set aside: %s", entry.id, reason)
+        self.stream.set_aside([entry], reason)
+
+    @staticmethod
+    def _database_answers() -> bool:
+        with database.connection_context():
+            return answers()
 
     def store(self, entries: list[Entry]) -> None:
         with database.connection_context():

@@ -3,26 +3,20 @@ cron schedule in its own time zone (so a 09:00 job stays at 09:00 local across D
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
-from croniter import croniter
+from models import cron
 
 
-def next_expected(heartbeat, after: dt.datetime) -> dt.datetime:
-    """When the signal after one received at `after` is due."""
+def next_expected(heartbeat, after: dt.datetime) -> dt.datetime | None:
+    """When the signal after one received at `after` is due; None for a schedule that never
+    fires again (one stored before schedules were checked for that)."""
     if heartbeat.schedule:
-        return next_slot(heartbeat.schedule, heartbeat.timezone, after)
+        return cron.next_after(heartbeat.schedule, after, timezone=heartbeat.timezone)
     return after + dt.timedelta(seconds=heartbeat.interval_seconds)
 
 
-def next_slot(schedule: str, timezone: str, after: dt.datetime) -> dt.datetime:
-    """The first slot of `schedule` strictly after `after`, as a UTC instant. croniter walks
-    the local wall clock, so a slot in a skipped hour moves on and a repeated hour fires once."""
-    local = after.astimezone(zoneinfo.ZoneInfo(timezone))
-    slot = croniter(schedule, local).get_next(dt.datetime)
-    return slot.astimezone(dt.timezone.utc)
-
-
-def deadline(heartbeat, after: dt.datetime) -> dt.datetime:
-    """When the heartbeat goes down if nothing arrives after a signal at `after`."""
-    return next_expected(heartbeat, after) + dt.timedelta(seconds=heartbeat.grace_seconds)
+def deadline(heartbeat, after: dt.datetime) -> dt.datetime | None:
+    """When the heartbeat goes down if nothing arrives after a signal at `after` (None: no
+    signal is expected any more)."""
+    expected = next_expected(heartbeat, after)
+    return None if expected is None else expected + dt.timedelta(seconds=heartbeat.grace_seconds)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 
-from croniter import croniter
-
-from models import plans, services
+from models import cron, plans, services
 from models.db import database, serialized
 from models.errors import Invalid
 from models.heartbeats import directory
@@ -25,7 +23,7 @@ def heartbeat_for(caller, heartbeat_id, role: str = "user") -> Heartbeat:
 
 def create_heartbeat(caller, fields: dict, *, now) -> Heartbeat:
     service = services.service_for(caller, fields["service_id"], "manager")
-    columns = _columns({**DEFAULTS, **_given(fields)})
+    columns = _columns({**DEFAULTS, **_given(fields)}, now=now)
     organisation = services.organisation_of(service)
     with serialized():
         plans.ensure_room(organisation, "heartbeat_monitors",
@@ -44,7 +42,7 @@ def update_heartbeat(caller, heartbeat_id, fields: dict, *, now) -> Heartbeat:
     given = _given(fields)
     if "interval" in given and "schedule" not in given:
         given["schedule"] = None           # an interval replaces a schedule
-    columns = _columns({**_current(heartbeat), **given})
+    columns = _columns({**_current(heartbeat), **given}, now=now)
     with database.atomic():
         heartbeat = Heartbeat.get_by_id(heartbeat.id)
         for name, value in columns.items():
@@ -76,15 +74,19 @@ def list_heartbeats(caller, service_id) -> list[Heartbeat]:
                 .order_by(Heartbeat.created_at))
 
 
-def _columns(merged: dict) -> dict:
+def _columns(merged: dict, *, now) -> dict:
     """Checks the fields as a whole and answers the table's columns."""
     problems = {}
+    timezone = merged["timezone"]
     try:
-        zoneinfo.ZoneInfo(merged["timezone"])
+        zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         problems["timezone"] = "not an IANA time zone, e.g. Europe/Berlin"
-    if merged["schedule"] is not None and not croniter.is_valid(merged["schedule"]):
-        problems["schedule"] = "not a cron expression of five fields, e.g. '0 3 * * *'"
+        timezone = "UTC"
+    if merged["schedule"] is not None:
+        wrong = cron.problem(merged["schedule"], timezone=timezone, now=now)
+        if wrong:
+            problems["schedule"] = wrong
     if merged["schedule"] is None and not merged["interval"]:
         problems["interval"] = "an interval or a schedule is required"
     if problems:

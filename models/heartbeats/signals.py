@@ -60,7 +60,8 @@ def apply(heartbeat, signal: Signal) -> Outcome:
             cause = f"the run took {duration:.0f} s, over its limit of {heartbeat.max_run_seconds} s"
             return dataclasses.replace(_become(heartbeat, "down", cause, at),
                                        duration_seconds=duration)
-    heartbeat.deadline_at, heartbeat.deadline_cause = deadline(heartbeat, at), "missed"
+    heartbeat.deadline_at = deadline(heartbeat, at)
+    heartbeat.deadline_cause = "missed" if heartbeat.deadline_at else None
     outcome = _become(heartbeat, "up", _with_message(f"a {signal.result} arrived", signal), at)
     return dataclasses.replace(outcome, duration_seconds=duration)
 

@@ -7,6 +7,7 @@ until a flusher has committed it to the database and acknowledged it, and a flus
 holding entries loses them to another (XAUTOCLAIM) after `claim_idle` seconds."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import threading
@@ -21,6 +22,7 @@ GROUP = "flushers"
 
 
 UNSTORABLE = "pinghome:heartbeat-signals:unstorable"
+TRIES = "pinghome:heartbeat-signals:tries"      # entry id -> tries at storing it alone
 
 
 def stream_for(settings) -> "SignalStream | None":
@@ -37,15 +39,16 @@ class Entry:
     id: bytes
     data: bytes
     signals: list[Signal] | None
+    deliveries: int = 1           # how often flushers were handed it (claims count too)
 
 
-def _entry(entry_id: bytes, fields: dict) -> Entry:
+def _entry(entry_id: bytes, fields: dict, deliveries: int = 1) -> Entry:
     data = fields.get(b"s", b"")
     try:
         signals = [unpack(line) for line in data.split(b"\n")]
     except (ValueError, TypeError):       # not written by a gateway of ours
         signals = None
-    return Entry(entry_id, data, signals)
+    return Entry(entry_id, data, signals, deliveries)
 
 
 class SignalStream:
@@ -59,17 +62,20 @@ class SignalStream:
         """Returns once the signal is in Redis (raises if it could not be written)."""
         self._publisher.publish(pack(signal))
 
-    def _append(self, packed: list[bytes]) -> None:
-        """One entry per group (a packed signal never holds a raw newline), on a connection
+    def _append(self, packed: list) -> None:
+        """One entry per group (a packed signal never holds a raw newline; None is the health
+        check's, which joins a group to see it written and adds nothing), on a connection
         of its own rather than through the client's pool and retry wrappers: the gateway
         writes thousands of groups a second. A connection that broke is dropped and the write
         tried once more on a new one; if the first did reach Redis, the signals are there
         twice under the same keys, which storing counts once."""
+        signals = [data for data in packed if data is not None]
+        command = ("XADD", STREAM, "*", "s", b"\n".join(signals)) if signals else ("PING",)
         for attempt in (1, 2):
             if self._writer is None:
-                self._writer = self.client.connection_pool.make_connection()
+                self._writer = self._connect()
             try:
-                self._writer.send_command("XADD", STREAM, "*", "s", b"\n".join(packed))
+                self._writer.send_command(*command)
                 self._writer.read_response()
                 return
             except (redis.ConnectionError, redis.TimeoutError):
@@ -82,21 +88,48 @@ class SignalStream:
                 self._writer = None
                 raise
 
+    def _connect(self) -> redis.Connection:
+        """A connection of the publisher's own, made beside the client's pool rather than by
+        it: the pool counts what it makes against its limit and never hears of a connection
+        dropped here, so after enough broken writes it would refuse every new one."""
+        pool = self.client.connection_pool
+        return pool.connection_class(**pool.connection_kwargs)
+
+    def check_writing(self) -> None:
+        """Raises unless the publisher can write now: a write through the group commit and
+        the publisher's connection, as a signal's, that adds nothing (the health check)."""
+        self._publisher.publish(None)
+
     def read(self, consumer: str, *, count: int = 1000, block_ms: int = 500) -> list:
         """New entries for `consumer`, pending until acknowledged."""
-        self._ensure_group()
-        found = self.client.xreadgroup(GROUP, consumer, {STREAM: ">"}, count=count,
-                                       block=block_ms)
+        with self._grouped_call():
+            found = self.client.xreadgroup(GROUP, consumer, {STREAM: ">"}, count=count,
+                                           block=block_ms)
         return [_entry(entry, fields) for _, entries in found or []
                 for entry, fields in entries]
 
     def claim(self, consumer: str, *, idle_seconds: float, count: int = 1000) -> list:
         """Entries other flushers (or this one, before a restart) took and never acknowledged."""
-        self._ensure_group()
-        _, entries, *_ = self.client.xautoclaim(STREAM, GROUP, consumer,
-                                                min_idle_time=int(idle_seconds * 1000),
-                                                start_id="0-0", count=count)
-        return [_entry(entry, fields) for entry, fields in entries if fields]
+        with self._grouped_call():
+            _, entries, *_ = self.client.xautoclaim(STREAM, GROUP, consumer,
+                                                    min_idle_time=int(idle_seconds * 1000),
+                                                    start_id="0-0", count=count)
+        entries = [(entry, fields) for entry, fields in entries if fields]
+        with self.client.pipeline(transaction=False) as pipe:
+            for entry, _ in entries:
+                pipe.xpending_range(STREAM, GROUP, min=entry, max=entry, count=1)
+            pending = pipe.execute() if entries else []
+        return [_entry(entry, fields, found[0]["times_delivered"] if found else 1)
+                for (entry, fields), found in zip(entries, pending)]
+
+    def count_try(self, entry: Entry, by: int = 1) -> int:
+        """Counts a try at storing `entry` on its own, before it is made (so a flusher that
+        dies trying still counts); answers the tries so far."""
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hincrby(TRIES, entry.id, by)
+            pipe.expire(TRIES, 86_400)
+            tries, _ = pipe.execute()
+        return tries
 
     def acknowledge(self, entries: list[Entry]) -> None:
         with self.client.pipeline(transaction=True) as pipe:
@@ -119,6 +152,7 @@ class SignalStream:
         ids = [entry.id for entry in entries]
         pipe.xack(STREAM, GROUP, *ids)
         pipe.xdel(STREAM, *ids)
+        pipe.hdel(TRIES, *ids)
 
     def oldest_waiting(self) -> dt.datetime | None:
         """When the oldest entry not yet stored (waiting or pending) was written, by Redis's
@@ -133,15 +167,23 @@ class SignalStream:
         """Entries (groups of signals) not yet stored, waiting or pending."""
         return self.client.xlen(STREAM)
 
-    def _ensure_group(self) -> None:
-        if self._grouped:
-            return
+    @contextlib.contextmanager
+    def _grouped_call(self):
+        """Makes the consumer group first, once, and again if it went (a Redis that came
+        back without its data)."""
+        if not self._grouped:
+            try:
+                self.client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+            except redis.ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+            self._grouped = True
         try:
-            self.client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+            yield
         except redis.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
-        self._grouped = True
+            if "NOGROUP" in str(exc):
+                self._grouped = False
+            raise
 
 
 class GroupPublisher:

@@ -68,6 +68,18 @@ def test_bad_fields_are_refused_with_their_names(client, cast, service, fields, 
     assert any(name.split(".")[0] == field for name in response.json["error"]["fields"])
 
 
+@pytest.mark.parametrize("schedule", ["0 0 30 2 *", "0 0 31 4,6,9,11 *", "0 0 1 1 * 30"])
+def test_a_schedule_that_never_fires_in_the_next_five_years_is_refused(client, cast, service,
+                                                                      schedule):
+    response = create(client, cast, service, schedule=schedule)
+    assert response.status_code == 422, response.json
+    assert set(response.json["error"]["fields"]) == {"schedule"}
+    heartbeat = create(client, cast, service, schedule="0 0 29 2 *").json   # leap days fire
+    changed = client.simulate_put(f"/v1/heartbeat/{heartbeat['id']}",
+                                  json={"schedule": schedule}, headers=bearer(cast.alice_token))
+    assert changed.status_code == 422 and "schedule" in changed.json["error"]["fields"]
+
+
 def test_a_missing_name_and_a_malformed_body_are_refused(client, cast, service):
     response = client.simulate_post("/v1/heartbeat", json={"service_id": str(service.id)},
                                     headers=bearer(cast.alice_token))

@@ -182,3 +182,13 @@ def test_events_page_back_by_received_at(service):
     before = dt.datetime.fromisoformat(first[-1]["received_at"].replace("Z", "+00:00"))
     assert [e["message"] for e in reports.events(heartbeat, limit=10, before=before)] == [
         "m2", "m1", "m0"]
+
+
+def test_a_stored_schedule_that_never_fires_again_takes_signals_and_never_goes_overdue(service):
+    # stored before schedules were checked for an occurrence: no walk of it may raise
+    heartbeat = make_heartbeat(service, schedule="0 0 30 2 *", interval_seconds=None)
+    other = make_heartbeat(service)
+    send(signal(heartbeat, 0), signal(other, 0))
+    assert (current(heartbeat).status, current(heartbeat).deadline_at) == ("up", None)
+    sweep(3600)
+    assert current(heartbeat).status == "up" and current(other).status == "down"

@@ -6,10 +6,11 @@ import datetime as dt
 import time
 import uuid
 
+import peewee
 import pytest
 import redis
 
-from models.heartbeats import overdue
+from models.heartbeats import overdue, signals as rules
 from models.heartbeats.signals import Signal
 from models.db import is_postgres
 from models.heartbeats.packing import pack
@@ -18,7 +19,7 @@ from models.heartbeats.tables import Heartbeat, HeartbeatEvent
 from pinghome.localservers import Redis, free_port
 from tests.factories.accounts import make_customer
 from tests.factories.organisations import first_team, make_service
-from workers.heartbeat_flusher import Flusher
+from workers.heartbeat_flusher import MAX_TRIES, SUSPECT_AFTER, Flusher
 
 T0 = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -67,9 +68,9 @@ def test_a_batch_is_acknowledged_only_once_stored(stream, heartbeat):
     flusher = Flusher(stream, "one", claim_idle=0.05)
 
     def failing_store(entries):
-        raise RuntimeError("database restarting")
+        raise peewee.OperationalError("database restarting")
     flusher.store = failing_store
-    with pytest.raises(RuntimeError):
+    with pytest.raises(peewee.OperationalError):
         flusher.flush_once()
     assert stream.backlog() == 5 and HeartbeatEvent.select().count() == 0
     del flusher.store
@@ -94,6 +95,46 @@ def test_an_entry_that_can_never_be_stored_is_set_aside_and_holds_up_nothing(str
     assert [fields[b"reason"].split(b":")[0] for _, fields in aside] == \
         [b"unreadable"] + [b"DataError"] * refused
     assert stream.backlog() == 0
+
+
+def test_a_signal_that_fails_for_any_reason_is_set_aside_after_bounded_tries_with_its_error(
+        stream, heartbeat, settings, monkeypatch):
+    poisoned = Heartbeat.create(service=heartbeat.service, name="Poison", methods=["GET"],
+                                interval_seconds=60, grace_seconds=30, created_at=T0,
+                                updated_at=T0)
+    applied = []
+    real_apply = rules.apply
+
+    def apply(state, signal):
+        applied.append(signal.heartbeat_id)
+        if signal.heartbeat_id == str(poisoned.id):
+            raise RecursionError("maximum recursion depth exceeded")
+        return real_apply(state, signal)
+    monkeypatch.setattr(rules, "apply", apply)
+    publish(stream, heartbeat, 2)
+    publish(stream, poisoned, 1)
+    publish(stream, heartbeat, 2)
+    Flusher(stream, "one").flush_once()
+    assert HeartbeatEvent.select().where(HeartbeatEvent.heartbeat == heartbeat.id).count() == 4
+    aside = stream.client.xrange(UNSTORABLE)
+    assert [fields[b"reason"] for _, fields in aside] == \
+        [b"RecursionError: maximum recursion depth exceeded"]
+    assert applied.count(str(poisoned.id)) == 1 + MAX_TRIES      # in its batch, then alone
+    assert stream.backlog() == 0 and stream.oldest_waiting() is None   # the sweep goes on
+
+
+def test_an_entry_handed_out_many_times_and_never_stored_is_tried_alone_then_set_aside(
+        stream, heartbeat, monkeypatch):
+    publish(stream, heartbeat, 1)
+    [entry] = stream.read("doomed")
+    for _ in range(SUSPECT_AFTER):            # a flusher that died storing it, every time
+        [entry] = stream.claim("next", idle_seconds=0)
+    assert entry.deliveries == SUSPECT_AFTER + 1
+    for _ in range(MAX_TRIES):
+        stream.count_try(entry)               # ... also when it was stored on its own
+    Flusher(stream, "last").store_or_set_aside([entry])
+    [(_, fields)] = stream.client.xrange(UNSTORABLE)
+    assert fields[b"reason"].startswith(b"tried 3 times") and stream.backlog() == 0
 
 
 def test_the_sweep_leaves_up_a_heartbeat_whose_timely_signal_still_waits_in_the_stream(
@@ -134,3 +175,22 @@ def test_a_gateway_writes_on_through_a_redis_restart_and_what_it_answered_surviv
     finally:
         server.destroy()
     assert HeartbeatEvent.select().count() == 2
+
+
+def test_a_publisher_writes_again_after_many_failed_writes_and_its_health_says_when_it_cannot(
+        heartbeat):
+    server = Redis(appendonly=True).start()
+    try:
+        gateway_side = SignalStream(redis.Redis.from_url(server.url))
+        server.kill()
+        for _ in range(150):          # more connections than the client's pool would make
+            with pytest.raises(redis.ConnectionError):
+                publish(gateway_side, heartbeat, 1)
+        with pytest.raises(redis.ConnectionError):
+            gateway_side.check_writing()
+        server.start()
+        gateway_side.check_writing()
+        publish(gateway_side, heartbeat, 1)
+        assert Flusher(gateway_side, "flusher").flush_once() == 1
+    finally:
+        server.destroy()
