@@ -15,20 +15,28 @@ from models.monitors import checks, recording, spec
 from models.monitors.facts import store_facts
 from workers.probes import icmp, ssl, tcp, whois
 from workers.probes.http import HttpRequest, probe_http_many
+from workers.probes.result import ProbeResult
 
 log = logging.getLogger(__name__)
+
+REDO_LIMIT_SECONDS = 600
 
 _pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="probe")
 _cache = checks.MonitorCache()
 
 
-def run_batch(region: str, due_epoch: int, entries: list, *, settings, now) -> int:
-    """Probes the batch's monitors (dropping checks older than their interval: a late check
-    says nothing about now) and records the outcomes. Answers how many were new."""
+def run_batch(region: str, due_epoch: int, entries: list, *, settings, now,
+              again: bool = False) -> int:
+    """Probes the batch's monitors and records the outcomes; answers how many were new.
+
+    A check later than its interval is dropped (a queue that fell behind catches up on the
+    present rather than the past), unless the batch runs `again` (redelivered from a killed
+    worker, or retried): it was due and started, so it is finished, up to
+    `REDO_LIMIT_SECONDS` late, and no due check is lost to a crash or a restart."""
     due_at = dt.datetime.fromtimestamp(due_epoch, dt.timezone.utc)
     monitors = _cache.get(entries)
-    fresh = [m for m in monitors.values()
-             if (now - due_at).total_seconds() <= m.interval_seconds]
+    late, limit = (now - due_at).total_seconds(), REDO_LIMIT_SECONDS if again else 0
+    fresh = [m for m in monitors.values() if late <= max(m.interval_seconds, limit)]
     if len(fresh) < len(monitors):
         log.warning("dropped %d stale checks of %s in %s", len(monitors) - len(fresh),
                     due_at.isoformat(), region)
@@ -40,17 +48,35 @@ def run_batch(region: str, due_epoch: int, entries: list, *, settings, now) -> i
 
 
 def probe_all(monitors: list, *, region: str, settings, now) -> list:
-    """The probe result of each monitor, in order."""
-    web = [i for i, m in enumerate(monitors) if m.type in ("http", "keyword")]
+    """The probe result of each monitor, in order. Whatever goes wrong with one check (a
+    probe that raises, conditions that cannot be used) is that check's failed result."""
+    web, requests = [], []
     results = [None] * len(monitors)
-    others = {i: _pool.submit(probe_one, monitors[i], settings=settings, now=now)
-              for i in range(len(monitors)) if i not in set(web)}
-    requests = [http_request(monitors[i], region, settings) for i in web]
+    others = {}
+    for i, monitor in enumerate(monitors):
+        if monitor.type not in ("http", "keyword"):
+            others[i] = _pool.submit(_guarded, probe_one, monitor, settings=settings, now=now)
+            continue
+        request = _guarded(http_request, monitor, region, settings)
+        if isinstance(request, ProbeResult):
+            results[i] = request
+        else:
+            web.append(i)
+            requests.append(request)
     for i, result in zip(web, probe_http_many(requests)):
         results[i] = result
     for i, future in others.items():
         results[i] = future.result()
     return results
+
+
+def _guarded(run, *args, **kwargs):
+    """`run(...)`, or a failed result naming what it raised."""
+    try:
+        return run(*args, **kwargs)
+    except Exception as exc:
+        log.exception("a check could not run")
+        return ProbeResult.failure(f"the check could not run: {type(exc).__name__}: {exc}")
 
 
 def http_request(monitor, region: str, settings) -> HttpRequest:
@@ -82,7 +108,11 @@ def probe_one(monitor, *, settings, now):
 
 
 def _outcome(monitor, probe, due_at, checked_at) -> recording.Outcome:
-    error = checks.judge(monitor, probe, _cache.conditions_of(monitor))
+    try:
+        error = checks.judge(monitor, probe, _cache.conditions_of(monitor))
+    except Exception as exc:         # this check's failure, not its batch-mates'
+        log.exception("a check could not be judged")
+        error = f"the check could not be judged: {type(exc).__name__}: {exc}"
     return recording.Outcome(monitor_id=monitor.id, due_at=due_at, checked_at=checked_at,
                              ok=error is None, response_ms=probe.response_ms,
                              status_code=probe.status_code, timings=probe.timings, error=error)

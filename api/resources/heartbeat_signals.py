@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 import falcon
 
 from models import clock, errors
+from models.texts import storable
 from models.heartbeats.signals import Signal
 from models.heartbeats.tables import RESULTS
 
@@ -59,19 +60,12 @@ class HeartbeatSignal:
             message = message[0]
         signal = Signal(key=os.urandom(16).hex(), heartbeat_id=key, result=result,
                         received_at=clock.now(), method=req.method,
-                        message=None if message is None else _text(message, BODY_KEEP),
-                        ip=req.remote_addr, user_agent=_text(req.user_agent or "", 300) or None)
+                        message=None if message is None else storable(message, BODY_KEEP),
+                        ip=req.remote_addr, user_agent=storable(req.user_agent or "", 300) or None)
         self.intake.accept(signal)
         # the answer written out: the same JSON for a fraction of a serialiser's cost
         resp.content_type = falcon.MEDIA_JSON
         resp.data = b'{"message": "OK", "id": "%s"}' % signal.key.encode()
-
-
-def _text(value, limit: int) -> str:
-    """At most `limit` characters that Postgres text can hold: NUL becomes U+FFFD and a lone
-    surrogate (JSON can carry one) `?`."""
-    text = str(value)[:limit].replace("\x00", "\ufffd")
-    return text if text.isascii() else text.encode("utf-8", "replace").decode()
 
 
 def _from_body(req) -> dict:

@@ -16,10 +16,16 @@ from pydantic import ConfigDict, EmailStr, Field, StringConstraints
 
 
 def _no_nul(value: Any) -> Any:
-    """Postgres cannot store NUL characters in text; refuse them at the edge, anywhere."""
+    """Postgres text holds neither NUL nor a lone surrogate (JSON can carry one, `"\ud800"`);
+    refuse them at the edge, anywhere."""
     if isinstance(value, str):
         if "\x00" in value:
             raise ValueError("must not contain NUL characters")
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("must not contain lone surrogates (invalid UTF-16)") from None
     elif isinstance(value, dict):
         for key, item in value.items():
             _no_nul(key)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from models.errors import Invalid
 from models.monitors import conditions
 from models.monitors.tables import Monitor
 
 DEFAULT_OK_STATUS = range(200, 400)
+MIN_BUDGET_SECONDS = 0.5     # a request that took the whole timeout still gets its conditions
 
 
 class MonitorCache:
@@ -31,12 +33,20 @@ class MonitorCache:
                     self._monitors.pop(monitor_id, None)
                     continue
                 self._monitors[monitor_id] = monitor
-                self._conditions[monitor_id] = conditions.parse(monitor.conditions)
+                try:
+                    self._conditions[monitor_id] = conditions.parse(monitor.conditions)
+                except Invalid as exc:    # stored before a limit it breaks: its checks fail
+                    self._conditions[monitor_id] = exc
         return {i: self._monitors[i] for i in wanted
                 if i in self._monitors and self._monitors[i].enabled}
 
     def conditions_of(self, monitor: Monitor) -> list:
-        return self._conditions.get(monitor.id, [])
+        """The monitor's parsed conditions; raises `Invalid` for conditions that can no
+        longer be used (that check fails with it)."""
+        found = self._conditions.get(monitor.id, [])
+        if isinstance(found, Invalid):
+            raise found
+        return found
 
 
 def response_needs(monitor: Monitor, parsed_conditions: list) -> set[str]:
@@ -66,4 +76,7 @@ def judge(monitor: Monitor, probe, parsed_conditions: list) -> str | None:
         return f"HTTP {probe.status_code}"
     if monitor.type == "keyword" and monitor.data not in response.text():
         return f"keyword {monitor.data!r} not found"
-    return conditions.evaluate(parsed_conditions, response)
+    spent = (probe.response_ms or 0) / 1000
+    return conditions.evaluate(parsed_conditions, response,
+                               budget_seconds=max(MIN_BUDGET_SECONDS,
+                                                  monitor.timeout_seconds - spent))

@@ -3,13 +3,16 @@
 Shared by http monitors and webhook rulesets. `parse` is the only way in: it validates (an
 unknown type or operator is a 422 naming the condition) and compiles once; `evaluate` runs
 the compiled conditions after a probe. Regular expressions run with a time limit (the `regex`
-library), so a pathological pattern cannot stall a worker.
+library, releasing the GIL while it matches), a monitor holds at most `MAX_PATTERNS` of them,
+and all its conditions share one time budget (the check's timeout, less what the request
+took), so a pathological pattern costs its own check a bounded time and no one else any.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 import re
+import time
 from typing import Any
 
 import regex
@@ -37,6 +40,8 @@ OPERATORS = {
 NUMERIC = {"greater", "greater_equal", "less", "less_equal"}
 NO_VALUES = {"empty", "not_empty"}
 REGEX_TIMEOUT_SECONDS = 0.1
+MAX_PATTERNS = 10            # regular expressions over all of a monitor's conditions
+MAX_PATTERN_LENGTH = 500
 _MISSING = object()
 _PATH = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -72,9 +77,13 @@ class Response:
         if self._json is _MISSING:
             try:
                 self._json = json.loads(self.body)
-            except ValueError:
+            except (ValueError, RecursionError):     # not JSON, or nested past the stack
                 self._json = None
         return self._json
+
+
+class BudgetSpent(Exception):
+    """The conditions ran out of the check's time."""
 
 
 def parse(raw) -> list[Condition]:
@@ -90,6 +99,10 @@ def parse(raw) -> list[Condition]:
             parsed.append(_parse_one(item))
         except ValueError as exc:
             problems[f"conditions.{index}"] = str(exc)
+    patterns = sum(len(c.values) for c in parsed if c.operator == "matches")
+    if patterns > MAX_PATTERNS:
+        problems["conditions"] = (f"{patterns} regular expressions; at most {MAX_PATTERNS} "
+                                  "over all conditions")
     if problems:
         raise Invalid("Some conditions are invalid.", fields=problems)
     return parsed
@@ -100,11 +113,17 @@ def dump(conditions: list[Condition]) -> list[dict]:
              "values": list(c.values)} for c in conditions]
 
 
-def evaluate(conditions: list[Condition], response: Response) -> str | None:
-    """None if every condition holds, else the first one that does not, described."""
-    for condition in conditions:
-        if not _holds(condition, response):
-            return f"condition failed: {condition.describe()}"
+def evaluate(conditions: list[Condition], response: Response, *,
+             budget_seconds: float | None = None) -> str | None:
+    """None if every condition holds, else the first one that does not, described; past
+    `budget_seconds` (none: only each pattern's own limit), the check fails as timed out."""
+    deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
+    try:
+        for condition in conditions:
+            if not _holds(condition, response, deadline):
+                return f"condition failed: {condition.describe()}"
+    except BudgetSpent:
+        return f"the conditions took longer than the check's {budget_seconds:.1f} s left"
     return None
 
 
@@ -146,6 +165,9 @@ def _values(raw, operator) -> tuple:
             raise ValueError("this operator compares numbers") from None
     if operator == "matches":
         for pattern in raw:
+            if len(str(pattern)) > MAX_PATTERN_LENGTH:
+                raise ValueError(f"a regular expression has at most {MAX_PATTERN_LENGTH} "
+                                 "characters")
             try:
                 regex.compile(str(pattern))
             except regex.error as exc:
@@ -186,7 +208,9 @@ def _subject(condition: Condition, response: Response):
     return value
 
 
-def _holds(condition: Condition, response: Response) -> bool:
+def _holds(condition: Condition, response: Response, deadline: float | None) -> bool:
+    if deadline is not None and time.monotonic() >= deadline:
+        raise BudgetSpent
     subject = _subject(condition, response)
     operator = condition.operator
     if operator in ("empty", "not_empty"):
@@ -206,7 +230,7 @@ def _holds(condition: Condition, response: Response) -> bool:
         return any(v in text for v in wanted)
     if operator == "not_contains":
         return not any(v in text for v in wanted)
-    return any(_search(pattern, text) for pattern in wanted)
+    return any(_search(pattern, text, deadline) for pattern in wanted)
 
 
 def _as_text(value) -> str:
@@ -231,8 +255,15 @@ def _compare(subject, operator, wanted: float) -> bool:
             "less": number < wanted, "less_equal": number <= wanted}[operator]
 
 
-def _search(pattern: str, text: str) -> bool:
+def _search(pattern: str, text: str, deadline: float | None) -> bool:
+    limit = REGEX_TIMEOUT_SECONDS
+    if deadline is not None:
+        limit = min(limit, deadline - time.monotonic())
+        if limit <= 0:
+            raise BudgetSpent
     try:
-        return regex.search(pattern, text, timeout=REGEX_TIMEOUT_SECONDS) is not None
+        return regex.search(pattern, text, timeout=limit, concurrent=True) is not None
     except TimeoutError:
+        if deadline is not None and time.monotonic() >= deadline:
+            raise BudgetSpent from None
         return False

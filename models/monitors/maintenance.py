@@ -3,11 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from croniter import croniter
-
-
-def is_valid(expression: str) -> bool:
-    return croniter.is_valid(expression)
+from models import cron
 
 
 def windows(expression: str | None, duration_minutes: int | None, start: dt.datetime,
@@ -17,7 +13,7 @@ def windows(expression: str | None, duration_minutes: int | None, start: dt.date
         return []
     length = dt.timedelta(minutes=duration_minutes)
     found: list[tuple[dt.datetime, dt.datetime]] = []
-    for opened in croniter(expression, start - length).all_next(dt.datetime):
+    for opened in cron.occurrences(expression, start - length):
         if opened >= end:
             break
         closed = opened + length
@@ -34,5 +30,5 @@ def in_window(expression: str | None, duration_minutes: int | None, at: dt.datet
     """Whether `at` falls in a maintenance window."""
     if not expression or not duration_minutes:
         return False
-    opened = croniter(expression, at + dt.timedelta(seconds=1)).get_prev(dt.datetime)
-    return opened <= at < opened + dt.timedelta(minutes=duration_minutes)
+    opened = cron.previous_at_or_before(expression, at)
+    return opened is not None and opened <= at < opened + dt.timedelta(minutes=duration_minutes)

@@ -24,7 +24,7 @@ def create_monitor(caller, fields: dict, *, settings, now) -> Monitor:
     service = services.service_for(caller, fields["service_id"], "manager")
     organisation = services.organisation_of(service)
     columns = spec.normalise({**DEFAULTS, **_given(fields)}, organisation=organisation,
-                             settings=settings)
+                             settings=settings, now=now)
     with serialized():
         plans.ensure_room(organisation, "uptime_monitors",
                           services.count_in_organisation(Monitor, organisation))
@@ -42,7 +42,7 @@ def update_monitor(caller, monitor_id, fields: dict, *, settings, now) -> Monito
         service = services.service_for(caller, fields["service_id"], "manager")
     merged = {**_current(monitor), **_given(fields)}
     columns = spec.normalise(merged, organisation=services.organisation_of(service),
-                             settings=settings)
+                             settings=settings, now=now)
     with database.atomic():
         (Monitor.update(service=service, updated_at=now, version=Monitor.version + 1, **columns)
          .where(Monitor.id == monitor.id).execute())

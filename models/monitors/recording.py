@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import uuid
 
 from models import incidents
-from models.db import database, insert_rows, locked, serialized
+from models.db import database, insert_rows, is_unavailable, locked, serialized
 from models.monitors import maintenance
 from models.monitors.tables import Monitor, RegionState, StateChange
 from models.results import CheckResult
+from models.texts import storable
+
+log = logging.getLogger(__name__)
 
 _RESULT_FIELDS = [CheckResult.monitor, CheckResult.region, CheckResult.due_at,
                   CheckResult.checked_at, CheckResult.ok, CheckResult.in_maintenance,
@@ -48,6 +52,10 @@ class Outcome:
     timings: dict = dataclasses.field(default_factory=dict)
     error: str | None = None
 
+    def __post_init__(self):
+        if self.error:       # a probe's error may quote the target: keep what can be stored
+            object.__setattr__(self, "error", storable(self.error, 1000))
+
 
 @dataclasses.dataclass(frozen=True)
 class _Flip:
@@ -66,7 +74,39 @@ class _Flip:
 def record(region: str, outcomes: list[Outcome], monitors: dict, *, now) -> int:
     """Stores the outcomes of one region and applies the new ones to the states, in one
     transaction: a batch delivered twice stores nothing twice and moves no state twice.
-    Answers how many outcomes were new."""
+    Answers how many outcomes were new.
+
+    One outcome can fail only itself: if the batch fails for what it holds (the database
+    answers, yet refused it), each outcome is recorded on its own, and one that still fails
+    is recorded as a failed check naming why. The database being away raises (the job is
+    retried)."""
+    try:
+        return _record(region, outcomes, monitors, now=now)
+    except Exception as exc:
+        if len(outcomes) < 2 or is_unavailable(exc):
+            raise
+        log.exception("recording a batch of %d checks in %s failed; one by one", len(outcomes),
+                      region)
+    return sum(_record_alone(region, outcome, monitors, now=now) for outcome in outcomes)
+
+
+def _record_alone(region, outcome: Outcome, monitors: dict, *, now) -> int:
+    """The outcome, else a failed check saying it could not be recorded, else nothing (its
+    monitor was deleted meanwhile, say)."""
+    attempt = outcome
+    for _ in range(2):
+        try:
+            return _record(region, [attempt], monitors, now=now)
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise
+            log.exception("the check of %s could not be recorded", outcome.monitor_id)
+            attempt = Outcome(outcome.monitor_id, outcome.due_at, outcome.checked_at, ok=False,
+                              error=f"the check could not be recorded: {type(exc).__name__}")
+    return 0
+
+
+def _record(region: str, outcomes: list[Outcome], monitors: dict, *, now) -> int:
     if not outcomes:
         return 0
     with serialized():

@@ -6,11 +6,11 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
-from models import plans
+from models import cron, plans
 from models.errors import Invalid
-from models.monitors import conditions, maintenance
+from models.monitors import conditions
 
 MIN_INTERVAL, MAX_INTERVAL = 10, 86_400
 MAX_TIMEOUT = 60
@@ -18,13 +18,14 @@ PROTOCOL_BY_PORT = {25: "smtp", 587: "smtp", 2525: "smtp", 110: "pop3", 143: "im
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 _HOST = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*"
                    r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$")
+_SAFE = "!#$%&'()*+,/:;=?@[]~"     # what percent-encoding leaves as it is in a URL
 FIELDS = ("name", "type", "url", "host", "port", "method", "headers", "body", "data",
           "conditions", "skip_ssl_error", "not_follow_redirect", "is_advanced", "grace_period",
           "recovery_period", "maintenance_cron_expression", "maintenance_duration", "interval",
           "timeout", "regions")
 
 
-def normalise(fields: dict, *, organisation, settings) -> dict:
+def normalise(fields: dict, *, organisation, settings, now) -> dict:
     """The monitor's column values from API fields; `Invalid` names every field in the wrong."""
     problems: dict[str, str] = {}
     values = dict(fields)
@@ -34,7 +35,7 @@ def normalise(fields: dict, *, organisation, settings) -> dict:
     checks[kind](values, problems)
     values["conditions"] = _conditions(values, problems)
     values["headers"] = _headers(values.get("headers"), problems)
-    _maintenance(values, problems)
+    _maintenance(values, problems, now)
     _timing(values, organisation, problems)
     values["regions"] = _regions(values.get("regions"), organisation, settings, problems)
     if problems:
@@ -52,9 +53,28 @@ def _web(values, problems):
     parts = urlsplit(url or "")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         problems["url"] = f"a {values['type']} monitor needs an http(s) URL"
+    else:
+        try:
+            values["url"] = _ascii_url(url)
+        except (UnicodeError, ValueError):
+            problems["url"] = "not a URL whose host name can be looked up"
     if values["type"] == "keyword" and not values.get("data"):
         problems["data"] = "a keyword monitor needs the keyword to look for"
     values["host"] = parts.hostname if parts.hostname else None
+
+
+def _ascii_url(url: str) -> str:
+    """The URL as it goes on the wire: an internationalised host name in IDNA (`bücher.de`
+    as `xn--bcher-kva.de`), any other non-ASCII character percent-encoded as UTF-8."""
+    if url.isascii():
+        return url
+    parts = urlsplit(url)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    host, colon, port = hostport.partition(":")
+    netloc = (quote(userinfo, safe=_SAFE) + at + host.encode("idna").decode("ascii")
+              + colon + port)
+    return urlunsplit((parts.scheme, netloc, quote(parts.path, safe=_SAFE),
+                       quote(parts.query, safe=_SAFE), quote(parts.fragment, safe=_SAFE)))
 
 
 def _host_only(values, problems):
@@ -117,19 +137,20 @@ def _headers(raw, problems) -> dict | None:
             raw = None
     if not isinstance(raw, dict) or len(raw) > 50 or not all(
             isinstance(k, str) and _HEADER_NAME.match(k) and isinstance(v, str)
-            and len(v) <= 4000 and "\r" not in v and "\n" not in v for k, v in raw.items()):
+            and len(v) <= 4000 and v.isascii() and v.isprintable() for k, v in raw.items()):
         problems["headers"] = ("must be a JSON object (or a JSON string of one) of at most 50 "
-                               "header names and text values")
+                               "header names and printable ASCII values")
         return None
     return raw
 
 
-def _maintenance(values, problems):
+def _maintenance(values, problems, now):
     expression = values.get("maintenance_cron_expression") or None
     duration = values.get("maintenance_duration") or None
     values["maintenance_cron_expression"], values["maintenance_duration"] = expression, duration
-    if expression and not maintenance.is_valid(expression):
-        problems["maintenance_cron_expression"] = "not a cron expression (5 fields, UTC)"
+    wrong = expression and cron.problem(expression, now=now)
+    if wrong:
+        problems["maintenance_cron_expression"] = f"{wrong} (UTC)"
     if bool(expression) != bool(duration):
         problems["maintenance_duration"] = ("maintenance_cron_expression and "
                                             "maintenance_duration (minutes) go together")

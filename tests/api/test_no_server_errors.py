@@ -13,8 +13,9 @@ import pytest
 from models import ratelimit
 from tests.factories.accounts import bearer, make_customer, sign_in
 
-NASTY_VALUES = [None, True, 0, -1, 2**70, 1.5, "", " ", "x" * 5000, "\u0000", "😀", "%s",
-                "'; DROP TABLE customer; --", [], [1, "a"], {}, {"nested": {"deep": [None]}}]
+NASTY_VALUES = [None, True, 0, -1, 2**70, 1.5, "", " ", "x" * 5000, "\u0000", "😀", "\ud800",
+                "%s", "'; DROP TABLE customer; --", [], [1, "a"], {},
+                {"nested": {"deep": [None]}}]
 NASTY_BODIES = [b"", b"{", b"null", b"[]", b"\"s\"", b"1e999", b"{\"a\": NaN}",
                 b"\xff\xfe", b"{}" * 3]
 PATH_VALUES = ["00000000-0000-0000-0000-000000000000", "not-a-uuid", "1", "%00", "a" * 300]

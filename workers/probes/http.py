@@ -54,7 +54,14 @@ def probe_http_many(requests: list[HttpRequest], *, concurrency: int = 200) -> l
     while pending or running:
         while pending and idle:
             index, request = pending.pop()
-            transfer = _Transfer(idle.pop(), index, request)
+            curl = idle.pop()
+            try:
+                transfer = _Transfer(curl, index, request)
+            except Exception as exc:      # libcurl refused an option: this request's failure
+                curl.transfer = None
+                idle.append(curl)
+                results[index] = ProbeResult.failure(f"the request cannot be made: {exc}")
+                continue
             multi.add_handle(transfer.curl)
             running += 1
         multi.perform()
