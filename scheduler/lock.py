@@ -35,8 +35,10 @@ class RedisLeaderLock:
             log.warning("scheduler: lost the leader lock")
             self._held = False
         except redis.exceptions.RedisError as exc:
+            # not leading while Redis is away; the lock may still be ours when it is back
+            # (its expiry survives a restart), and is then renewed at once, not waited out
             log.warning("scheduler: Redis unreachable for the leader lock: %s", exc)
-            self._held = False
+            return False
         return self._held
 
     def release(self) -> None:

@@ -52,8 +52,13 @@ class Scheduler:
                 self._run(task)
 
     def _run(self, task: PeriodicTask) -> None:
+        """Runs one task; the database connection is opened by its first query (a task that
+        needs none, such as enqueueing the checks it knows, runs while the database is away)
+        and handed back after."""
         try:
-            with database.connection_context():
-                task.run(now=clock.now())
+            task.run(now=clock.now())
         except Exception:   # one failing task (database restarting...) must not stop the others
             log.exception("scheduler: task %s failed; retrying next period", task.name)
+        finally:
+            if not database.is_closed():
+                database.close()

@@ -20,6 +20,8 @@ import time
 from collections import defaultdict
 from typing import Callable
 
+import peewee
+
 from models import schedule
 from models.monitors.tables import Monitor
 
@@ -71,13 +73,26 @@ class ProbeSchedule:
         current = int(now.timestamp())
         if current <= self.watermark:
             return 0       # ticks come several times a second; a new second brings work
-        self._apply_changes(now)
+        try:
+            self._apply_changes(now)
+        except peewee.DatabaseError as exc:     # Postgres restarting: checks go on as known,
+            log.warning("probe schedule: changes not read (%s); enqueueing as known", exc)
         due = self._pop_due(current)
-        for (region, second), checks in sorted(due.items()):
-            for start in range(0, len(checks), self.batch_size):
-                self.enqueue(region, second, checks[start:start + self.batch_size])
+        try:
+            for (region, second), checks in sorted(due.items()):
+                for start in range(0, len(checks), self.batch_size):
+                    self.enqueue(region, second, checks[start:start + self.batch_size])
+        except Exception:
+            # the heap has moved past checks that were not enqueued (Redis restarting):
+            # rebuild from the watermark, which has not moved, and enqueue them again (those
+            # enqueued already are recorded once all the same)
+            self.last_tick = float("-inf")
+            raise
         self.watermark = current
-        schedule.write_value(WATERMARK, str(current), now=now)
+        try:
+            schedule.write_value(WATERMARK, str(current), now=now)
+        except peewee.DatabaseError as exc:     # a successor may then repeat a few checks
+            log.warning("probe schedule: watermark not stored (%s)", exc)
         return sum(len(checks) for checks in due.values())
 
     def rebuild(self, *, now: dt.datetime) -> None:

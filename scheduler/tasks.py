@@ -13,12 +13,15 @@ from models.monitors import facts
 from models.servers import reports as server_reports
 from scheduler.loop import PeriodicTask
 from scheduler.probes import ProbeSchedule
+from workers.broker import requeue_from_dead_workers
 
 
 def periodic_tasks(broker, settings) -> list[PeriodicTask]:
     probes = ProbeSchedule(probe_enqueuer(broker), batch_size=settings.probe_batch_size)
     return [
         PeriodicTask("probes.enqueue_due", 0, probes.tick),
+        PeriodicTask("broker.requeue_from_dead_workers", 1,
+                     lambda now: requeue_from_dead_workers(broker)),
         PeriodicTask("heartbeats.mark_overdue", 1, heartbeat_sweep(settings)),
         PeriodicTask("servers.mark_silent", 5, server_reports.mark_silent),
         PeriodicTask("mail.requeue_stalled", 60, mail.requeue_stalled),

@@ -7,14 +7,16 @@ forms.
 """
 from __future__ import annotations
 
+import collections
 import importlib
 import logging
 import pkgutil
+import threading
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import Middleware
+from dramatiq.middleware import CurrentMessage, Middleware
 
 from models import jobs
 from models.db import database
@@ -45,15 +47,14 @@ def setup_broker(settings) -> dramatiq.Broker:
     _settings = settings
     if settings.redis_url:
         # A dead worker's unacknowledged messages go back to their queue once its heartbeat
-        # is 15 s old (Dramatiq's default is 60 s, longer than a typical check interval, after
-        # which a redelivered check would be dropped as stale). The sweep that moves them runs
-        # on a random 2 % of broker calls (the chance is per million; the default 0.1 % can
-        # leave them parked for minutes on a quiet queue).
-        broker = RedisBroker(url=settings.redis_url, namespace="pinghome",
-                             heartbeat_timeout=15_000, maintenance_chance=20_000)
+        # is 15 s old (Dramatiq's default is 60 s); the scheduler moves them every second
+        # (`requeue_from_dead_workers`), not only on a random share of broker calls.
+        broker = _RedisBroker(url=settings.redis_url, namespace="pinghome",
+                              heartbeat_timeout=15_000)
     else:
         broker = StubBroker()
     broker.add_middleware(DatabaseConnection())
+    broker.add_middleware(CurrentMessage())
     dramatiq.set_broker(broker)
     for actor in _load_actors():
         actor.broker = broker
@@ -62,6 +63,54 @@ def setup_broker(settings) -> dramatiq.Broker:
         broker.declare_queue(f"probes.{region}")
     jobs.set_sender(lambda actor_name, args: broker.get_actor(actor_name).send(*args))
     return broker
+
+
+class _RedisBroker(RedisBroker):
+    """Dramatiq's Redis broker, which can also requeue dead workers' messages on demand."""
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self._maintaining = threading.local()
+
+    def requeue_from_dead_workers(self) -> None:
+        """Moves the unacknowledged messages of every worker whose heartbeat is older than
+        `heartbeat_timeout` back to their queues now (Dramatiq's queue maintenance)."""
+        self._maintaining.now = True
+        try:
+            for queue in sorted(self.get_declared_queues() | self.get_declared_delay_queues()):
+                self.do_qsize(queue)
+        finally:
+            self._maintaining.now = False
+
+    def _should_do_maintenance(self, command: str) -> int:
+        if getattr(self._maintaining, "now", False):
+            return 1
+        return super()._should_do_maintenance(command)
+
+
+def requeue_from_dead_workers(broker: dramatiq.Broker) -> None:
+    """A killed worker's messages come back within a second of its heartbeat timing out
+    (the in-process broker has no other workers to lose them to)."""
+    if isinstance(broker, _RedisBroker):
+        broker.requeue_from_dead_workers()
+
+
+_started = collections.OrderedDict()      # in-process broker: message ids started, newest last
+
+
+def is_started_again() -> bool:
+    """Whether the message the calling actor processes was started before (redelivered from
+    a dead worker, or retried): its id is kept an hour in Redis, or in this process."""
+    message_id = CurrentMessage.get_current_message().message_id
+    broker = dramatiq.get_broker()
+    if isinstance(broker, RedisBroker):
+        return not broker.client.set(f"pinghome:started:{message_id}", 1, nx=True, ex=3600)
+    if message_id in _started:
+        return True
+    _started[message_id] = True
+    if len(_started) > 100_000:
+        _started.popitem(last=False)
+    return False
 
 
 def current_settings():

@@ -126,3 +126,29 @@ def test_a_long_pause_does_not_flood_the_queues_with_stale_checks(service):
     later = ProbeSchedule(recorder)
     later.tick(now=START + dt.timedelta(hours=1))
     assert len(recorder.checks()) <= 6                  # one minute's worth at most
+
+
+def test_checks_that_could_not_be_enqueued_are_enqueued_once_the_broker_is_back(service):
+    monitors = [make_monitor(service, interval_seconds=10) for _ in range(5)]
+    recorder, down = Recorder(), {"now": False}
+
+    def enqueue(region, due_epoch, checks):
+        if down["now"]:
+            raise ConnectionError("Redis is restarting")
+        recorder(region, due_epoch, checks)
+    schedule_ = ProbeSchedule(enqueue)
+    run(schedule_, 20)
+    down["now"], failed = True, 0
+    for second in range(21, 36):
+        try:
+            schedule_.tick(now=START + dt.timedelta(seconds=second))
+        except ConnectionError:
+            failed += 1
+    assert failed                             # checks fell due while it was away
+    down["now"] = False
+    run(schedule_, 50)
+    for monitor in monitors:
+        dues = sorted({due for _, due, monitor_id in recorder.checks()
+                       if monitor_id == str(monitor.id)})
+        assert [b - a for a, b in zip(dues, dues[1:])] == [10] * (len(dues) - 1)
+        assert len(dues) >= 4

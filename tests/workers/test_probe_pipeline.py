@@ -115,3 +115,31 @@ def test_a_batch_run_twice_records_once(owner, settings, target):
     assert probing.run_batch("local", due, entries, settings=settings, now=clock.now()) == 1
     assert probing.run_batch("local", due, entries, settings=settings, now=clock.now()) == 0
     assert CheckResult.select().count() == 1
+
+
+def test_a_late_check_of_a_batch_started_before_is_run_and_recorded_once(owner, settings,
+                                                                         target):
+    # redelivered from a killed worker, or retried after the database came back
+    monitor = watch(owner, settings, target, regions=["local"])
+    long_ago = int(clock.now().timestamp()) - 3 * INTERVAL
+    entries = [[str(monitor.id), monitor.version]]
+    for _ in range(2):
+        probing.run_batch("local", long_ago, entries, settings=settings, now=clock.now(),
+                          again=True)
+    assert CheckResult.select().count() == 1 and len(target.received("/health")) == 2
+
+
+def test_the_same_probe_message_delivered_twice_records_its_checks_once(owner, settings, target,
+                                                                        broker, worker):
+    import dramatiq
+    from tests.conftest import drain
+    monitor = watch(owner, settings, target, regions=["local"])
+    message = dramatiq.Message(queue_name="probes.local", actor_name="probes.run",
+                               args=("local", int(clock.now().timestamp()),
+                                     [[str(monitor.id), monitor.version]]),
+                               kwargs={}, options={})
+    broker.enqueue(message)
+    drain(broker)
+    broker.enqueue(message)              # the same message id: started again
+    drain(broker)
+    assert CheckResult.select().where(CheckResult.monitor == monitor).count() == 1

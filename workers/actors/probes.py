@@ -5,14 +5,16 @@ from models import clock
 from models.monitors import facts
 
 
-@dramatiq.actor(actor_name="probes.run", queue_name="probes", max_retries=2,
-                time_limit=180_000)
+@dramatiq.actor(actor_name="probes.run", queue_name="probes", max_retries=6,
+                min_backoff=1_000, max_backoff=10_000, time_limit=180_000)
 def run(region, due_epoch, entries):
     """Runs one region's batch of checks due at `due_epoch` ([monitor id, version] pairs).
-    Sent to `probes.<region>` by the scheduler; a redelivered batch records nothing twice."""
+    Sent to `probes.<region>` by the scheduler. A batch redelivered from a killed worker or
+    retried (the database restarting: within about half a minute) runs even if late, and
+    records nothing twice."""
     from workers import probing
     probing.run_batch(region, due_epoch, entries, settings=runtime.current_settings(),
-                      now=clock.now())
+                      now=clock.now(), again=runtime.is_started_again())
 
 
 @dramatiq.actor(actor_name="monitors.look_at_expiry", queue_name="default", max_retries=5)
