@@ -39,10 +39,11 @@ def mark_done(model, row_id, status: str, now) -> None:
      .where(model.id == row_id).execute())
 
 
-def record_failure(model, row, error: Exception, *, max_attempts: int) -> str:
+def record_failure(model, row, error: Exception, *, max_attempts: int,
+                   final: bool = False) -> str:
     """Leaves the row pending and raises `NotSent` (the job retries), or marks it failed
-    after the last attempt and answers "failed"."""
-    final = row.attempts >= max_attempts
+    after the last attempt (or at once, `final`) and answers "failed"."""
+    final = final or row.attempts >= max_attempts
     status = "failed" if final else "pending"
     (model.update(status=status, last_error=str(error)[:2000], claimed_until=None)
      .where(model.id == row.id).execute())

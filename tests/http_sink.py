@@ -33,7 +33,8 @@ class Request:
 
 
 class HttpSink:
-    def __init__(self, *, tls: bool = False, answers: dict | None = None):
+    def __init__(self, *, tls: bool = False, answers: dict | None = None,
+                 host: str = "127.0.0.1"):
         self.requests: list[Request] = []
         self.default_answers = dict(answers or {})
         # path prefix -> (status, body) or (status, body, headers); the longest prefix wins
@@ -79,19 +80,20 @@ class HttpSink:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = host
+        self.server = ThreadingHTTPServer((host, 0), Handler)
         self.port = self.server.server_address[1]
         self.ca = None
         if tls:
             self.ca = trustme.CA()
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            self.ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+            self.ca.issue_cert(host, "localhost").configure_cert(context)
             self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.scheme = "https" if tls else "http"
 
     @property
     def url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def start(self) -> "HttpSink":
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

@@ -21,6 +21,11 @@ class TransportError(Exception):
     """The peer refused or could not be reached (transports raise it; the job retries)."""
 
 
+class Refused(TransportError):
+    """The network policy refused the peer's address: final, since a retry meets the same
+    policy (and a redirect into a private network is no transient fault)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Message:
     """What a transport sends: plain data, no rows."""
@@ -64,7 +69,8 @@ def deliver(delivery_id: str, *, transport: Transport, settings, now) -> str:
     try:
         status = transport(message)
     except TransportError as exc:
-        return outbox.record_failure(Delivery, row, exc, max_attempts=settings.mail_max_attempts)
+        return outbox.record_failure(Delivery, row, exc, max_attempts=settings.mail_max_attempts,
+                                     final=isinstance(exc, Refused))
     outbox.mark_done(Delivery, row.id, status, now)
     return status
 

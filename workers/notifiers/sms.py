@@ -3,13 +3,15 @@ Twilio-compatible provider or a local fake serves as well)."""
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 import urllib3
 
-from models.channels import Message, TransportError
+from models.channels import Message, Refused, TransportError
+from workers import netpolicy
 
 log = logging.getLogger(__name__)
-_pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=5, read=15))
+TIMEOUT = urllib3.Timeout(connect=5, read=15)
 
 
 def send(message: Message, *, settings) -> str:
@@ -21,11 +23,14 @@ def send(message: Message, *, settings) -> str:
     headers = urllib3.make_headers(
         basic_auth=f"{settings.twilio_account_sid}:{settings.twilio_auth_token}")
     headers["Idempotency-Key"] = message.delivery_id
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    form = urlencode({"To": message.address, "From": settings.twilio_from,
+                      "Body": message.body[:1600]})
     try:
-        response = _pool.request_encode_body(
-            "POST", url, fields={"To": message.address, "From": settings.twilio_from,
-                                 "Body": message.body[:1600]},
-            headers=headers, encode_multipart=False)
+        response = netpolicy.request("POST", url, body=form, headers=headers, timeout=TIMEOUT,
+                                     allow_private=settings.allow_private_targets)
+    except netpolicy.PrivateAddressRefused as exc:
+        raise Refused(f"sms provider: {exc}") from exc
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         raise TransportError(f"sms provider: {exc}") from exc
     if response.status not in (200, 201):

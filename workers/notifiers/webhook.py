@@ -5,8 +5,8 @@ import json
 
 import urllib3
 
-from models.channels import Message, TransportError, signature
-from workers.notifiers import http
+from models.channels import Message, Refused, TransportError, signature
+from workers import netpolicy
 
 TIMEOUT = urllib3.Timeout(connect=5, read=10)
 
@@ -20,8 +20,10 @@ def send(message: Message, *, allow_private: bool) -> str:
     if message.signing_key:
         headers["X-Pinghome-Signature"] = signature(message.signing_key, body)
     try:
-        response = http.request("POST", message.address, body=body, headers=headers,
-                                timeout=TIMEOUT, allow_private=allow_private)
+        response = netpolicy.request("POST", message.address, body=body, headers=headers,
+                                     timeout=TIMEOUT, allow_private=allow_private)
+    except netpolicy.PrivateAddressRefused as exc:
+        raise Refused(f"webhook: {exc}") from exc
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         raise TransportError(f"webhook: {exc}") from exc
     if not 200 <= response.status < 300:

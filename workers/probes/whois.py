@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 import urllib3
 
 from workers import netpolicy
-from workers.notifiers import http
 from workers.probes.result import ProbeResult
 from workers.probes.tcp import describe, elapsed_ms, time_left
 
@@ -179,10 +178,10 @@ def _vcard_name(entity: dict) -> str | None:
 def _get(url: str, deadline: float, allow_private: bool,
          accept: str = "application/rdap+json") -> tuple[int, bytes]:
     try:
-        response = http.request("GET", url, allow_private=allow_private,
-                                headers={"Accept": accept, "User-Agent": USER_AGENT},
-                                timeout=urllib3.Timeout(total=time_left(deadline)),
-                                preload_content=False)
+        response = netpolicy.request("GET", url, allow_private=allow_private,
+                                     headers={"Accept": accept, "User-Agent": USER_AGENT},
+                                     timeout=urllib3.Timeout(total=time_left(deadline)),
+                                     preload_content=False)
         try:
             body = response.read(MAX_RDAP_BYTES + 1)
         finally:
