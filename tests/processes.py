@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 @contextlib.contextmanager
 def own_stack(tmp_path: Path, tables: list, *, env: dict, appendonly: bool = False):
     """Postgres and Redis of the test's own, migrated, with a database handle bound to
-    `tables`: yields {"env", "dir", "processes"}; the processes added there are stopped
-    after, then the servers."""
+    `tables`: yields {"env", "dir", "processes", "postgres", "redis"}; the processes added
+    there are stopped after, then the servers."""
     from models import db
     from pinghome.localservers import Postgres, Redis
     postgres, redis = Postgres().start(), Redis(appendonly=appendonly).start()
@@ -31,13 +31,52 @@ def own_stack(tmp_path: Path, tables: list, *, env: dict, appendonly: bool = Fal
         assert Process.pinghome("migrate", env=env,
                                 log_path=tmp_path / "migrate.log").wait_exit() == 0
         with handle.bind_ctx(tables):
-            yield {"env": env, "dir": tmp_path, "processes": processes}
+            yield {"env": env, "dir": tmp_path, "processes": processes, "postgres": postgres,
+                   "redis": redis}
     finally:
         for process in processes:
             process.stop()
         handle.close()
         redis.destroy()
         postgres.destroy()
+
+
+def add_service(name: str = "Jobs"):
+    """An organisation (on a plan that limits nothing a test needs), a team and a service."""
+    from models import clock
+    from models.organisations import Organisation, Team
+    from models.services import Service
+    now = clock.now()
+    organisation = Organisation.create(name=name, plan="business", created_at=now)
+    team = Team.create(organisation=organisation, name=name, created_at=now)
+    return Service.create(team=team, name=name, created_at=now)
+
+
+def add_heartbeat(service=None):
+    from models import clock
+    from models.heartbeats.tables import Heartbeat
+    now = clock.now()
+    return Heartbeat.create(service=service or add_service(), name="Backup", methods=["GET"],
+                            interval_seconds=60, grace_seconds=30, created_at=now,
+                            updated_at=now)
+
+
+def start(stack, *args: str) -> "Process":
+    """A `pinghome` process of the stack, logging to a file named after it."""
+    name = "-".join(args) + f"-{len(stack['processes'])}"
+    process = Process.pinghome(*args, env=stack["env"], log_path=stack["dir"] / f"{name}.log")
+    stack["processes"].append(process)
+    return process
+
+
+def start_gateway(stack, port: int) -> "Process":
+    """As the Procfile runs it: gevent workers (Postgres made cooperative by psycogreen)."""
+    gateway = Process.gunicorn("api.gateway:app", port, env=stack["env"],
+                               log_path=stack["dir"] / f"gateway-{len(stack['processes'])}.log",
+                               workers=("--worker-class", "gevent", "--worker-connections", "1000"))
+    stack["processes"].append(gateway)
+    wait_http(f"http://127.0.0.1:{port}/v1/health-check")
+    return gateway
 
 
 class Process:

@@ -7,13 +7,12 @@ import urllib.request
 
 import pytest
 
-from models import clock
 from models.heartbeats.tables import Heartbeat, HeartbeatEvent
 from models.organisations import Organisation, Team
 from models.services import Service
 from pinghome.localservers import free_port
 from tests.polling import wait_until
-from tests.processes import Process, own_stack, wait_http
+from tests.processes import Process, add_heartbeat, own_stack, start_gateway
 
 TABLES = [Organisation, Team, Service, Heartbeat, HeartbeatEvent]
 
@@ -23,24 +22,6 @@ def stack(tmp_path):
     with own_stack(tmp_path, TABLES, appendonly=True, env={
             "PINGHOME_SECRET_KEY": "heartbeat-process-test-secret-0123456789"}) as found:
         yield found
-
-
-def add_heartbeat() -> Heartbeat:
-    now = clock.now()
-    organisation = Organisation.create(name="Jobs", plan="business", created_at=now)
-    team = Team.create(organisation=organisation, name="Jobs", created_at=now)
-    service = Service.create(team=team, name="Jobs", created_at=now)
-    return Heartbeat.create(service=service, name="Backup", methods=["GET"], interval_seconds=60,
-                            grace_seconds=30, created_at=now, updated_at=now)
-
-
-def start_gateway(stack, port: int) -> None:
-    """As the Procfile runs it: gevent workers (Postgres made cooperative by psycogreen)."""
-    gateway = Process.gunicorn("api.gateway:app", port, env=stack["env"],
-                               log_path=stack["dir"] / "gateway.log",
-                               workers=("--worker-class", "gevent", "--worker-connections", "1000"))
-    stack["processes"].append(gateway)
-    wait_http(f"http://127.0.0.1:{port}/v1/health-check")
 
 
 def test_killing_the_flusher_loses_no_acknowledged_signal(stack):

@@ -16,7 +16,7 @@ from models.results import CheckResult
 from models.services import Service
 from tests.http_sink import HttpSink
 from tests.polling import wait_until
-from tests.processes import Process, own_stack
+from tests.processes import add_service, own_stack, start
 
 TABLES = [Organisation, Team, Service, Monitor, CheckResult, StateChange]
 
@@ -29,21 +29,12 @@ def stack(tmp_path):
         yield found
 
 
-def start(stack, *args) -> Process:
-    name = "-".join(args) + f"-{len(stack['processes'])}"
-    process = Process.pinghome(*args, env=stack["env"], log_path=stack["dir"] / f"{name}.log")
-    stack["processes"].append(process)
-    return process
-
-
-def add_monitors(url: str, count: int, interval: int) -> list:
+def add_monitors(url: str, count: int, interval: int, **fields) -> list:
     now = clock.now()
-    organisation = Organisation.create(name="Probes", plan="business", created_at=now)
-    team = Team.create(organisation=organisation, name="Probes", created_at=now)
-    service = Service.create(team=team, name="Probes", created_at=now)
+    service = add_service("Probes")
     return [Monitor.create(service=service, name=f"m{n}", type="http", url=url, regions=["eu"],
                            interval_seconds=interval, timeout_seconds=8, created_at=now,
-                           updated_at=now) for n in range(count)]
+                           updated_at=now, **fields) for n in range(count)]
 
 
 def dues_by_monitor() -> dict:
