@@ -38,6 +38,22 @@ def pytest_report_header(config):
     return f"pinghome backend: {config.getoption('--backend')}"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "own_servers: starts Postgres and Redis of its own, "
+                                       "whatever the backend (run in the services pass only)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that start servers of their own test the same thing on either backend: the
+    embedded pass leaves them to the services pass rather than run them twice."""
+    if config.getoption("--backend") != "embedded":
+        return
+    kept = [item for item in items if item.get_closest_marker("own_servers") is None]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def backend(request) -> str:
     return request.config.getoption("--backend")

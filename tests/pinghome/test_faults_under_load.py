@@ -24,6 +24,7 @@ from tests.pinghome.load import SignalLoad
 from tests.polling import wait_until
 from tests.processes import add_heartbeat, add_service, call, own_stack, start, start_gateway
 
+pytestmark = pytest.mark.own_servers
 TABLES = [Organisation, Team, Service, Heartbeat, HeartbeatEvent, Monitor, CheckResult,
           StateChange, RegionState]
 INTERVAL = 10

@@ -14,6 +14,7 @@ from pinghome.localservers import free_port
 from tests.polling import wait_until
 from tests.processes import Process, add_heartbeat, own_stack, start_gateway
 
+pytestmark = pytest.mark.own_servers
 TABLES = [Organisation, Team, Service, Heartbeat, HeartbeatEvent]
 
 

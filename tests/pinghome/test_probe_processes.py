@@ -18,6 +18,7 @@ from tests.http_sink import HttpSink
 from tests.polling import wait_until
 from tests.processes import add_service, own_stack, start
 
+pytestmark = pytest.mark.own_servers
 TABLES = [Organisation, Team, Service, Monitor, CheckResult, StateChange]
 
 
