@@ -54,7 +54,7 @@ def main() -> None:
         script.write_text(WRK_SCRIPT % ", ".join(f'"{i}"' for i in ids))
         bare = run_app("bench.bare_app:app", env, options, wrk, script, processes)
         processes.append(start(["-m", "pinghome", "worker"], env))
-        gateway = run_app("api.gateway:app", env, options, wrk, script, processes)
+        gateway = run_app("pinghome.wsgi:gateway", env, options, wrk, script, processes)
         stored = stored_events(env, redis.url)
         report(bare, gateway, stored)
     finally:

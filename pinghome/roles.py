@@ -1,6 +1,7 @@
 """The long-running roles: scheduler, worker, and all of them in one process (`up`)."""
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -15,6 +16,7 @@ from scheduler.lock import leader_lock
 from scheduler.loop import Scheduler
 from scheduler.tasks import periodic_tasks
 from workers.heartbeat_flusher import start_flusher
+from workers.broker import ping
 from workers.runner import queues_for, start_worker
 
 log = logging.getLogger(__name__)
@@ -100,10 +102,13 @@ def run_embedded(settings, stop: threading.Event) -> None:
     if settings.redis_url:
         start_flusher(settings.redis_url, instance_name(), stop,
                       cadence=settings.heartbeat_flush_seconds)
-    servers = [waitress.create_server(create_app(settings), host=settings.bind_host,
-                                      port=settings.port, threads=8, ident="pinghome"),
-               waitress.create_server(create_gateway(settings), host=settings.bind_host,
-                                      port=settings.gateway_port, threads=8, ident="pinghome")]
+    broker_check = functools.partial(ping, broker)
+    servers = [waitress.create_server(create_app(settings, broker_check=broker_check),
+                                      host=settings.bind_host, port=settings.port, threads=8,
+                                      ident="pinghome"),
+               waitress.create_server(create_gateway(settings, broker_check=broker_check),
+                                      host=settings.bind_host, port=settings.gateway_port,
+                                      threads=8, ident="pinghome")]
     for server in servers:
         threading.Thread(target=server.run, name="http", daemon=True).start()
     scheduler = threading.Thread(

@@ -8,6 +8,7 @@ empty tables (truncated after each test, since workers and subprocesses share th
 """
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -23,6 +24,7 @@ from pinghome.localservers import Postgres, Redis
 from pinghome.runtime import prepare
 from tests.http_sink import HttpSink
 from tests.smtp_sink import SmtpSink
+from workers.broker import ping
 from workers.runner import start_worker
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -194,7 +196,7 @@ def drain(broker, timeout_ms: int = 30_000) -> None:
 @pytest.fixture(scope="session")
 def app(settings, broker):
     from api.app import create_app
-    return create_app(settings)
+    return create_app(settings, broker_check=functools.partial(ping, broker))
 
 
 @pytest.fixture

@@ -71,7 +71,7 @@ def start(stack, *args: str) -> "Process":
 
 def start_gateway(stack, port: int) -> "Process":
     """As the Procfile runs it: gevent workers (Postgres made cooperative by psycogreen)."""
-    gateway = Process.gunicorn("api.gateway:app", port, env=stack["env"],
+    gateway = Process.gunicorn("pinghome.wsgi:gateway", port, env=stack["env"],
                                log_path=stack["dir"] / f"gateway-{len(stack['processes'])}.log",
                                workers=("--worker-class", "gevent", "--worker-connections", "1000"))
     stack["processes"].append(gateway)

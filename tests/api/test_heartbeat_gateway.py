@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import json
 import threading
 import urllib.error
@@ -19,6 +20,7 @@ from pinghome.localservers import free_port
 from tests.factories.accounts import bearer
 from tests.factories.organisations import make_cast, make_service
 from tests.polling import wait_until
+from workers.broker import ping
 from workers.heartbeat_flusher import Flusher
 
 
@@ -26,7 +28,8 @@ from workers.heartbeat_flusher import Flusher
 def gateway(settings, broker):
     """The gateway's base URL; on Redis, a flusher runs beside it as in `pinghome worker`."""
     port = free_port()
-    server = waitress.create_server(create_gateway(settings), host="127.0.0.1", port=port,
+    app = create_gateway(settings, broker_check=functools.partial(ping, broker))
+    server = waitress.create_server(app, host="127.0.0.1", port=port,
                                     threads=16, connection_limit=200)
     threading.Thread(target=server.run, daemon=True).start()
     stop = threading.Event()
@@ -145,7 +148,7 @@ def test_a_thousand_signals_sent_at_once_are_all_listed_back(client, cast, gatew
 
 def test_with_redis_unreachable_a_signal_is_refused_with_503_not_acknowledged(settings, heartbeat):
     import falcon.testing
-    from api.app import build_app
+    from api.pipeline import build_app
     from api.resources.heartbeat_signals import HeartbeatSignal
     from models.heartbeats.directory import Directory
     from models.heartbeats.intake import StreamIntake

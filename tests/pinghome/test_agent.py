@@ -4,6 +4,7 @@ silent server goes down and a push brings it back, each change recorded and hand
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import sys
 import threading
@@ -23,6 +24,7 @@ from tests.factories.accounts import bearer
 from tests.factories.organisations import make_cast, make_service
 from tests.polling import wait_until
 from tests.processes import Process, call
+from workers.broker import ping
 
 
 class Gateway:
@@ -30,8 +32,9 @@ class Gateway:
     the jobs it asks for reach the session's worker on either backend. Stops and starts
     again on the same port."""
 
-    def __init__(self, settings):
-        self.app, self.port = create_gateway(settings), free_port()
+    def __init__(self, settings, broker):
+        self.app = create_gateway(settings, broker_check=functools.partial(ping, broker))
+        self.port = free_port()
         self.url, self._server = f"http://127.0.0.1:{self.port}", None
 
     def start(self) -> "Gateway":
@@ -45,8 +48,8 @@ class Gateway:
 
 
 @pytest.fixture
-def gateway(settings):
-    running = Gateway(settings).start()
+def gateway(settings, broker):
+    running = Gateway(settings, broker).start()
     yield running
     running.stop()
 

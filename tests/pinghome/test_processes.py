@@ -87,7 +87,7 @@ def cluster(distributed):
     env, directory = distributed["env"], distributed["dir"]
     port = free_port()
     processes = [
-        Process.gunicorn("api.app:app", port, env=env, log_path=directory / "web.log"),
+        Process.gunicorn("pinghome.wsgi:api", port, env=env, log_path=directory / "web.log"),
         Process.pinghome("worker", env=env, log_path=directory / "worker.log"),
         Process.pinghome("worker", "--region", "eu-central-1", env=env,
                          log_path=directory / "worker-eu.log"),
