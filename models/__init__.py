@@ -2,8 +2,8 @@
 
 Importing the package registers every table, so deferred foreign keys resolve.
 """
-from models import (accounts, channels, customers, health, invitations, mail,  # noqa: F401
-                    organisations, results, schedule, services)
+from models import (accounts, changelog, channels, customers, health, invitations,  # noqa: F401
+                    mail, organisations, results, services)
 from models import monitors  # noqa: F401,E402
 from models import heartbeats  # noqa: F401,E402
 from models import servers  # noqa: F401,E402

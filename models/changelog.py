@@ -1,4 +1,6 @@
-"""What the scheduler keeps in the database: the change log it polls and its watermark."""
+"""What the scheduler keeps in the database: the change log it polls (what changed among the
+things it schedules) and named values such as its watermark. (On-call schedules are another
+thing: `models/oncall`.)"""
 from __future__ import annotations
 
 import peewee

@@ -22,7 +22,7 @@ from typing import Callable
 
 import peewee
 
-from models import schedule
+from models import changelog
 from models.monitors.tables import Monitor
 
 log = logging.getLogger(__name__)
@@ -90,14 +90,14 @@ class ProbeSchedule:
             raise
         self.watermark = current
         try:
-            schedule.write_value(WATERMARK, str(current), now=now)
+            changelog.write_value(WATERMARK, str(current), now=now)
         except peewee.DatabaseError as exc:     # a successor may then repeat a few checks
             log.warning("probe schedule: watermark not stored (%s)", exc)
         return sum(len(checks) for checks in due.values())
 
     def rebuild(self, *, now: dt.datetime) -> None:
         """Loads every enabled monitor and the stored watermark (the predecessor's progress)."""
-        stored = schedule.read_value(WATERMARK)
+        stored = changelog.read_value(WATERMARK)
         current = int(now.timestamp())
         self.watermark = max(int(stored) if stored else current - 1,
                              current - MAX_CATCH_UP_SECONDS)
@@ -110,7 +110,7 @@ class ProbeSchedule:
                  dt.datetime.fromtimestamp(self.watermark, dt.timezone.utc).isoformat())
 
     def _apply_changes(self, now) -> None:
-        changed = schedule.changed_since("monitor", self.changes_seen_at - CHANGE_LOOKBACK)
+        changed = changelog.changed_since("monitor", self.changes_seen_at - CHANGE_LOOKBACK)
         self.changes_seen_at = now
         if not changed:
             return

@@ -6,7 +6,7 @@ import datetime as dt
 
 import dramatiq
 
-from models import channels, jobs, mail, schedule
+from models import changelog, channels, jobs, mail
 from models.heartbeats import overdue
 from models.heartbeats.stream import stream_for
 from models.monitors import facts
@@ -29,8 +29,8 @@ def periodic_tasks(broker, settings) -> list[PeriodicTask]:
         PeriodicTask("statistics.rollup", 300, lambda now: jobs.defer("statistics.rollup")),
         PeriodicTask("monitors.look_at_expiry", 3600, _look_at_expiry),
         PeriodicTask("retention.purge", 3600, lambda now: jobs.defer("retention.purge")),
-        PeriodicTask("schedule.forget_changes", 3600,
-                     lambda now: schedule.forget_changes(now - dt.timedelta(hours=1))),
+        PeriodicTask("changelog.forget_changes", 3600,
+                     lambda now: changelog.forget_changes(now - dt.timedelta(hours=1))),
         PeriodicTask("accounts.purge_expired", 3600,
                      lambda now: jobs.defer("accounts.purge_expired")),
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee
 
-from models import plans, schedule, services
+from models import changelog, plans, services
 from models.db import database, serialized
 from models.errors import Conflict, Invalid, NotFound
 from models.monitors import spec
@@ -29,7 +29,7 @@ def create_monitor(caller, fields: dict, *, settings, now) -> Monitor:
         plans.ensure_room(organisation, "uptime_monitors",
                           services.count_in_organisation(Monitor, organisation))
         monitor = Monitor.create(service=service, created_at=now, updated_at=now, **columns)
-        schedule.record_change("monitor", monitor.id, now=now)
+        changelog.record_change("monitor", monitor.id, now=now)
     return monitor
 
 
@@ -48,7 +48,7 @@ def update_monitor(caller, monitor_id, fields: dict, *, settings, now) -> Monito
          .where(Monitor.id == monitor.id).execute())
         RegionState.delete().where(RegionState.monitor == monitor.id,
                                    RegionState.region.not_in(columns["regions"])).execute()
-        schedule.record_change("monitor", monitor.id, now=now)
+        changelog.record_change("monitor", monitor.id, now=now)
     return Monitor.get_by_id(monitor.id)
 
 
@@ -57,7 +57,7 @@ def set_enabled(caller, monitor_id, *, enabled: bool, now) -> Monitor:
     with database.atomic():
         (Monitor.update(enabled=enabled, updated_at=now, version=Monitor.version + 1)
          .where(Monitor.id == monitor.id).execute())
-        schedule.record_change("monitor", monitor.id, now=now)
+        changelog.record_change("monitor", monitor.id, now=now)
     return Monitor.get_by_id(monitor.id)
 
 
@@ -73,7 +73,7 @@ def retire(monitor_ids: list, *, now) -> None:
     """Stops the monitors (the scheduler drops them at its next tick) and deletes them with
     their results and states."""
     for monitor_id in monitor_ids:
-        schedule.record_change("monitor", monitor_id, now=now)
+        changelog.record_change("monitor", monitor_id, now=now)
     Monitor.delete().where(Monitor.id.in_(monitor_ids)).execute()
 
 

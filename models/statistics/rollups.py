@@ -14,7 +14,7 @@ import datetime as dt
 
 import peewee
 
-from models import schedule
+from models import changelog
 from models.db import database, is_postgres
 from models.monitors.tables import Monitor
 from models.results import REGION_FIGURES, CheckResult, ResultHourly
@@ -177,7 +177,7 @@ def rollup_due(*, now: dt.datetime, lookback_hours: int = 3) -> int:
     to repeat and to interrupt (a run that fails leaves the next one to start as early)."""
     through = naive(floor(now, "hour"))
     first = through - lookback_hours * HOUR
-    marked = schedule.read_value(ROLLED_THROUGH)
+    marked = changelog.read_value(ROLLED_THROUGH)
     marked = dt.datetime.fromisoformat(marked) if marked else None
     if marked is None or marked < first:
         oldest = _oldest_hour()
@@ -188,7 +188,7 @@ def rollup_due(*, now: dt.datetime, lookback_hours: int = 3) -> int:
     while hour < through:
         written += rebuild_hour(hour)
         hour += HOUR
-    schedule.write_value(ROLLED_THROUGH, through.isoformat(), now=now)
+    changelog.write_value(ROLLED_THROUGH, through.isoformat(), now=now)
     return written
 
 

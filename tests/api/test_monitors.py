@@ -8,7 +8,7 @@ import pytest
 from models import clock
 from models.monitors.tables import ExpiryReminder, Monitor, MonitorFacts
 from models.organisations import Organisation
-from models.schedule import ScheduleChange
+from models.changelog import ScheduleChange
 from tests.factories.accounts import bearer
 from tests.factories.organisations import make_cast, make_service
 

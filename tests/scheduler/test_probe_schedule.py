@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from models import schedule
+from models import changelog
 from models.monitors.tables import Monitor
 from scheduler.probes import ProbeSchedule, next_due, phase_of
 from tests.factories.accounts import make_customer
@@ -82,7 +82,7 @@ def test_a_disabled_or_deleted_monitor_stops_at_its_next_due_time(service):
      .where(Monitor.id == disabled.id).execute())
     Monitor.delete().where(Monitor.id == deleted.id).execute()
     for monitor in (disabled, deleted):
-        schedule.record_change("monitor", monitor.id, now=START + dt.timedelta(seconds=10))
+        changelog.record_change("monitor", monitor.id, now=START + dt.timedelta(seconds=10))
     recorder.messages.clear()
     run(schedule_, 30, start=START + dt.timedelta(seconds=11))
     assert {monitor_id for _, _, monitor_id in recorder.checks()} == {str(kept.id)}
@@ -94,7 +94,7 @@ def test_an_interval_change_takes_effect_without_a_restart(service):
     schedule_ = ProbeSchedule(recorder)
     run(schedule_, 5)
     Monitor.update(interval_seconds=10, version=Monitor.version + 1).execute()
-    schedule.record_change("monitor", monitor.id, now=START + dt.timedelta(seconds=5))
+    changelog.record_change("monitor", monitor.id, now=START + dt.timedelta(seconds=5))
     recorder.messages.clear()
     run(schedule_, 60, start=START + dt.timedelta(seconds=6))
     first, last = int(START.timestamp()) + 6, int(START.timestamp()) + 66
