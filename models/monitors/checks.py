@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from models import conditions
 from models.errors import Invalid
-from models.monitors import conditions
 from models.monitors.tables import Monitor
 
 DEFAULT_OK_STATUS = range(200, 400)

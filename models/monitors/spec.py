@@ -8,9 +8,8 @@ import json
 import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from models import cron, plans
+from models import conditions, cron, plans
 from models.errors import Invalid
-from models.monitors import conditions
 
 MIN_INTERVAL, MAX_INTERVAL = 10, 86_400
 MAX_TIMEOUT = 60

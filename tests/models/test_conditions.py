@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from models.errors import Invalid
-from models.monitors import conditions
+from models import conditions
 
 BODY = b'{"groups": {"user": [{"name": "pinghome", "age": 3, "tags": []}]}, "ok": true, "n": 2.5}'
 RESPONSE = conditions.Response(200, 120.0, {"content-type": "application/json; charset=utf-8"},

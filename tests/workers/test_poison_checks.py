@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from models import clock
-from models.monitors import conditions
+from models import conditions
 from models.monitors.tables import Monitor
 from models.organisations import Organisation
 from models.results import CheckResult

@@ -1,8 +1,9 @@
-"""Conditions over a response: `{type, key, operator, values}`, all of which must hold.
+"""The one condition language: `{type, key, operator, values}`, all of which must hold, over
+a probe's response (http monitors) or a JSON document (incident rulesets: a state change, a
+webhook's payload; `Response.of_document`).
 
-Shared by http monitors and webhook rulesets. `parse` is the only way in: it validates (an
-unknown type or operator is a 422 naming the condition) and compiles once; `evaluate` runs
-the compiled conditions after a probe. Regular expressions run with a time limit (the `regex`
+`parse` is the only way in: it validates (an unknown type or operator is a 422 naming the
+condition) and compiles once; `evaluate` runs the compiled conditions. Regular expressions run with a time limit (the `regex`
 library, releasing the GIL while it matches), a monitor holds at most `MAX_PATTERNS` of them,
 and all its conditions share one time budget (the check's timeout, less what the request
 took), so a pathological pattern costs its own check a bounded time and no one else any.
@@ -69,6 +70,14 @@ class Response:
     headers: dict
     body: bytes
     _json: Any = _MISSING
+
+    @classmethod
+    def of_document(cls, document, body: bytes | None = None) -> "Response":
+        """A JSON document to hold conditions against: `json` conditions read its keys, `body`
+        conditions its text (`body`, else the document as JSON)."""
+        if body is None:
+            body = json.dumps(document, separators=(",", ":")).encode()
+        return cls(None, None, {}, body, document)
 
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
