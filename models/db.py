@@ -5,6 +5,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import io
+import json
 import logging
 import uuid
 import zlib
@@ -36,6 +37,16 @@ class UtcDateTimeField(peewee.DateTimeField):
         if isinstance(value, dt.datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=dt.timezone.utc)
         return value
+
+
+class JSONField(peewee.TextField):
+    """JSON kept as text (the same on Postgres and SQLite)."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, separators=(",", ":"))
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
 
 
 class BaseModel(peewee.Model):

@@ -1,57 +1,41 @@
 """The incident layer's entry point for state changes of monitors, heartbeats and servers.
 
-Recording a change hands it over here; the rules that open and resolve incidents from it (the
-incidents issue) run in the `incidents.apply_rules` job, so a slow rule never holds up the
-recording of results, and a redelivered job finds the change handed over already.
+Recording a change (`models.state_changes`) hands it over here; the rules that open and resolve
+incidents from it run in the `incidents.apply_rules` job, so a slow rule never holds up the
+recording of results. The job is at least once: it marks the change applied only after every
+rule ran, and the scheduler hands over again a change that no run finished with.
 """
 from __future__ import annotations
 
-import importlib
-import uuid
+import datetime as dt
 
 from models import jobs
-from models.db import insert_rows
+from models.state_changes import APPLY_RULES, StateChange
 
-# where each subject's state changes are recorded (imported when needed: the recording modules
-# import this one)
-CHANGE_TABLES = {
-    "monitor": "models.monitors.tables:StateChange",
-    "heartbeat": "models.heartbeats.tables:HeartbeatStateChange",
-    "server": "models.servers.tables:ServerStateChange",
-}
+UNAPPLIED_AFTER = dt.timedelta(minutes=1)
 
 
-def state_changed(change_id, *, now, subject: str = "monitor") -> None:
-    """Hands an overall state change to the incident rules once the recording commits."""
-    jobs.defer("incidents.apply_rules", str(change_id), subject)
+def apply_rules(change_id, *, now) -> bool:
+    """Runs the incident rules on a state change, then marks it applied; answers False for a
+    change applied before (or gone). Safe to repeat: a second run changes nothing."""
+    change = StateChange.get_or_none(StateChange.id == change_id)
+    if change is None or change.rules_applied_at is not None:
+        return False
+    marked = (StateChange.update(rules_applied_at=now)
+              .where(StateChange.id == change.id, StateChange.rules_applied_at.is_null())
+              .execute())
+    return marked == 1
 
 
-def record_change(subject: str, owner_id, *, from_status: str, to_status: str, cause,
-                  at, trigger: str, now) -> None:
-    """Records a change of a heartbeat's or server's status, once per `trigger` (a repeated
-    flush or sweep records nothing), and hands it over once the recording commits. The change
-    tables name their owner after the subject (`heartbeat`, `server`)."""
-    table = change_table(subject)
-    change_id = uuid.uuid4()
-    taken = insert_rows(
-        table, [table.id, getattr(table, subject), table.from_status, table.to_status,
-                table.cause, table.changed_at, table.trigger_key],
-        [(change_id, owner_id, from_status, to_status, cause, at,
-          trigger[:table.trigger_key.max_length])],
-        returning=(table.id,))
-    if taken:
-        state_changed(change_id, now=now, subject=subject)
-
-
-def apply_rules(change_id, *, now, subject: str = "monitor") -> bool:
-    """Takes a state change over (once: a second run finds it taken and answers False).
-    Incident rulesets act on the changes taken over here."""
-    table = change_table(subject)
-    taken = (table.update(handed_at=now)
-             .where(table.id == change_id, table.handed_at.is_null()).execute())
-    return taken == 1
-
-
-def change_table(subject: str):
-    module, name = CHANGE_TABLES[subject].split(":")
-    return getattr(importlib.import_module(module), name)
+def hand_over_unapplied(*, now, limit: int = 1000) -> int:
+    """Hands over again the overall changes no rule run finished with within a minute of
+    being recorded (reads the partial index of unapplied changes); answers how many."""
+    stale = (StateChange.select(StateChange.id)
+             .where(StateChange.rules_applied_at.is_null(), StateChange.region.is_null(),
+                    StateChange.recorded_at < now - UNAPPLIED_AFTER)
+             .order_by(StateChange.recorded_at).limit(limit))
+    count = 0
+    for change in stale:
+        jobs.defer(APPLY_RULES, str(change.id))
+        count += 1
+    return count

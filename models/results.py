@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import peewee
 
-from models.db import BaseModel, UtcDateTimeField
-from models.monitors.tables import JSONField, Monitor
+from models.db import BaseModel, JSONField, UtcDateTimeField
+from models.monitors.tables import Monitor
 
 
 class CheckResult(BaseModel):

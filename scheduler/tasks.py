@@ -6,7 +6,7 @@ import datetime as dt
 
 import dramatiq
 
-from models import changelog, channels, jobs, mail
+from models import changelog, channels, incidents, jobs, mail
 from models.heartbeats import overdue
 from models.heartbeats.stream import stream_for
 from models.monitors import facts
@@ -26,6 +26,7 @@ def periodic_tasks(broker, settings) -> list[PeriodicTask]:
         PeriodicTask("servers.mark_silent", 5, server_reports.mark_silent),
         PeriodicTask("mail.requeue_stalled", 60, mail.requeue_stalled),
         PeriodicTask("notifications.requeue_stalled", 60, channels.requeue_stalled),
+        PeriodicTask("incidents.hand_over_unapplied", 30, incidents.hand_over_unapplied),
         PeriodicTask("statistics.rollup", 300, lambda now: jobs.defer("statistics.rollup")),
         PeriodicTask("monitors.look_at_expiry", 3600, _look_at_expiry),
         PeriodicTask("retention.purge", 3600, lambda now: jobs.defer("retention.purge")),

@@ -7,7 +7,7 @@ import datetime as dt
 
 import peewee
 
-from models import copytext, incidents
+from models import copytext, state_changes
 from models.db import copy_in, copy_update, database, insert_rows, is_postgres, serialized
 from models.heartbeats import packing, signals as rules
 from models.heartbeats.tables import Heartbeat, HeartbeatEvent
@@ -120,6 +120,6 @@ def save_state(heartbeat, **only_if) -> int:
 
 
 def _record_change(heartbeat, outcome, *, trigger: str, at, now) -> None:
-    incidents.record_change("heartbeat", heartbeat.id, from_status=outcome.from_status,
-                            to_status=outcome.to_status, cause=outcome.cause, at=at,
-                            trigger=trigger, now=now)
+    state_changes.record("heartbeat", heartbeat.id, from_status=outcome.from_status,
+                         to_status=outcome.to_status, cause=outcome.cause, at=at,
+                         trigger=trigger, now=now)

@@ -13,7 +13,7 @@ import logging
 
 import redis
 
-from models import incidents
+from models import state_changes
 from models.db import database
 from models.heartbeats import ingest, signals
 from models.heartbeats.tables import Heartbeat
@@ -59,8 +59,8 @@ def mark_overdue(*, now, settled=None, limit: int = 500) -> int:
             if not ingest.save_state(heartbeat, deadline_at=deadline):
                 continue
             if before != "down":
-                incidents.record_change("heartbeat", heartbeat.id, from_status=before,
-                                        to_status="down", cause=cause, at=deadline,
-                                        trigger=f"deadline:{deadline.isoformat()}", now=now)
+                state_changes.record("heartbeat", heartbeat.id, from_status=before,
+                                     to_status="down", cause=cause, at=deadline,
+                                     trigger=f"deadline:{deadline.isoformat()}", now=now)
                 went_down += 1
     return went_down

@@ -7,7 +7,8 @@ import math
 import peewee
 
 from models.clock import isoformat
-from models.heartbeats.tables import RESULTS, HeartbeatEvent, HeartbeatStateChange
+from models.heartbeats.tables import RESULTS, HeartbeatEvent
+from models.state_changes import StateChange, of_subject
 
 WINDOWS = {"1h": dt.timedelta(hours=1), "3h": dt.timedelta(hours=3),
            "12h": dt.timedelta(hours=12), "1d": dt.timedelta(days=1),
@@ -51,20 +52,16 @@ def statistics(heartbeat, *, interval: str, start: dt.datetime | None,
 def _time_in_states(heartbeat, start, end) -> tuple[float, float]:
     """Seconds up and down in [start, end), from the recorded changes (time before the first
     signal counts as neither)."""
-    before = (HeartbeatStateChange.select(HeartbeatStateChange.to_status)
-              .where(HeartbeatStateChange.heartbeat == heartbeat.id,
-                     HeartbeatStateChange.changed_at <= start)
-              .order_by(HeartbeatStateChange.changed_at.desc()).tuples().first())
+    changed = of_subject("heartbeat", heartbeat.id)
+    before = (changed.select(StateChange.to_status).where(StateChange.changed_at <= start)
+              .order_by(StateChange.changed_at.desc()).tuples().first())
     status, since = (before[0] if before else "new"), start
     spent = {"up": 0.0, "down": 0.0}
-    changes = (HeartbeatStateChange.select(HeartbeatStateChange.to_status,
-                                           HeartbeatStateChange.changed_at)
-               .where(HeartbeatStateChange.heartbeat == heartbeat.id,
-                      HeartbeatStateChange.changed_at > start,
-                      HeartbeatStateChange.changed_at < end)
-               .order_by(HeartbeatStateChange.changed_at).tuples())
+    changes = (changed.select(StateChange.to_status, StateChange.changed_at)
+               .where(StateChange.changed_at > start, StateChange.changed_at < end)
+               .order_by(StateChange.changed_at).tuples())
     for to_status, at in changes:
-        at = HeartbeatStateChange.changed_at.python_value(at)
+        at = StateChange.changed_at.python_value(at)
         if status in spent:
             spent[status] += (at - since).total_seconds()
         status, since = to_status, at

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import peewee
 
-from models.db import BaseModel, UtcDateTimeField, UUIDModel
-from models.monitors.tables import JSONField
+from models.db import BaseModel, JSONField, UtcDateTimeField, UUIDModel
 from models.services import Service
 
 RESULTS = ("tick", "run", "complete", "fail")
@@ -49,19 +48,3 @@ class HeartbeatEvent(BaseModel):
 
     class Meta:
         indexes = ((("heartbeat", "received_at"), False),)
-
-
-class HeartbeatStateChange(UUIDModel):
-    """A recorded change of a heartbeat's status; unique per trigger (a signal's key or a
-    missed deadline), so a repeated flush or sweep records nothing twice."""
-    heartbeat = peewee.ForeignKeyField(Heartbeat, backref="state_changes", on_delete="CASCADE")
-    from_status = peewee.CharField(max_length=16)
-    to_status = peewee.CharField(max_length=16)
-    cause = peewee.TextField(null=True)
-    changed_at = UtcDateTimeField()
-    trigger_key = peewee.CharField(max_length=64)
-    handed_at = UtcDateTimeField(null=True)
-
-    class Meta:
-        indexes = ((("heartbeat", "trigger_key"), True),
-                   (("heartbeat", "changed_at"), False))

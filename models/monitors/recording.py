@@ -18,10 +18,10 @@ import datetime as dt
 import logging
 import uuid
 
-from models import incidents
+from models import state_changes
 from models.db import database, insert_rows, is_unavailable, locked, serialized
 from models.monitors import maintenance
-from models.monitors.tables import Monitor, RegionState, StateChange
+from models.monitors.tables import Monitor, RegionState
 from models.results import CheckResult
 from models.texts import storable
 
@@ -35,9 +35,6 @@ _RESULT_FIELDS = [CheckResult.monitor, CheckResult.region, CheckResult.due_at,
 _STATE_FIELDS = [RegionState.id, RegionState.monitor, RegionState.region, RegionState.status,
                  RegionState.failing_since, RegionState.passing_since, RegionState.last_error,
                  RegionState.changed_at]
-_CHANGE_FIELDS = [StateChange.id, StateChange.monitor, StateChange.region,
-                  StateChange.from_status, StateChange.to_status, StateChange.cause,
-                  StateChange.regions_down, StateChange.changed_at, StateChange.trigger_key]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -231,9 +228,9 @@ def _move_monitors(flips: list[_Flip], *, now) -> None:
     """Records the region flips, then replays them against each monitor's other regions to
     find its overall changes (the monitor rows locked in id order, so concurrent batches
     decide in turn and cannot deadlock), and records and hands over those changes."""
-    insert_rows(StateChange, _CHANGE_FIELDS, [
-        (uuid.uuid4(), f.monitor.id, f.region, f.before, f.after, f.outcome.error, None,
-         f.outcome.due_at, f.trigger) for f in flips])
+    state_changes.record_many([
+        ("monitor", f.monitor.id, f.region, f.before, f.after, f.outcome.error, None,
+         f.outcome.due_at, f.trigger) for f in flips], now=now)
     ids = sorted({f.monitor.id for f in flips})
     current = {m.id: m for m in locked(Monitor.select(Monitor.id, Monitor.status, Monitor.regions)
                                        .where(Monitor.id.in_(ids)).order_by(Monitor.id))}
@@ -249,7 +246,7 @@ def _move_monitors(flips: list[_Flip], *, now) -> None:
         seen[monitor.id] = statuses
         status, down = _overall(monitor.regions, statuses)
         if status != monitor.status:
-            changes.append((uuid.uuid4(), monitor.id, None, monitor.status, status,
+            changes.append(("monitor", monitor.id, None, monitor.status, status,
                             flip.outcome.error if status == "down" else None, down,
                             flip.outcome.due_at, flip.trigger))
             monitor.status = status
@@ -267,7 +264,7 @@ def _overall(regions: list, statuses: dict) -> tuple[str, list]:
 def _apply_overall(changes: list[tuple], *, now) -> None:
     if not changes:
         return
-    taken = insert_rows(StateChange, _CHANGE_FIELDS, changes, returning=(StateChange.id,))
+    state_changes.record_many(changes, now=now)       # handed to the incident rules
     final = {change[1]: (change[4], change[7]) for change in changes}   # each monitor's last
     by_status: dict = {}
     for monitor_id, status_and_time in final.items():
@@ -275,8 +272,6 @@ def _apply_overall(changes: list[tuple], *, now) -> None:
     for (status, at), monitor_ids in by_status.items():
         (Monitor.update(status=status, status_changed_at=at)
          .where(Monitor.id.in_(monitor_ids)).execute())
-    for (change_id,) in taken:
-        incidents.state_changed(uuid.UUID(str(change_id)), now=now)
 
 
 def _in_maintenance(monitor: Monitor, at) -> bool:

@@ -1,25 +1,13 @@
-"""Uptime monitors and what is kept about them: per-region state, state changes, facts about
-their certificate and domain, expiry reminders."""
+"""Uptime monitors and what is kept about them: per-region state, facts about their certificate
+and domain, expiry reminders. (Their state changes are `models.state_changes`.)"""
 from __future__ import annotations
-
-import json
 
 import peewee
 
-from models.db import UtcDateTimeField, UUIDModel
+from models.db import JSONField, UtcDateTimeField, UUIDModel
 from models.services import Service
 
 TYPES = ("http", "keyword", "ping", "port", "ssl", "tld")
-
-
-class JSONField(peewee.TextField):
-    """JSON kept as text (the same on Postgres and SQLite)."""
-
-    def db_value(self, value):
-        return None if value is None else json.dumps(value, separators=(",", ":"))
-
-    def python_value(self, value):
-        return None if value is None else json.loads(value)
 
 
 class Monitor(UUIDModel):
@@ -68,24 +56,6 @@ class RegionState(UUIDModel):
 
     class Meta:
         indexes = ((("monitor", "region"), True),)
-
-
-class StateChange(UUIDModel):
-    """A recorded change of a monitor's status, overall (`region` null) or in one region.
-    Unique per triggering result, so a redelivered result records nothing twice."""
-    monitor = peewee.ForeignKeyField(Monitor, backref="state_changes", on_delete="CASCADE")
-    region = peewee.CharField(max_length=64, null=True)
-    from_status = peewee.CharField(max_length=16)
-    to_status = peewee.CharField(max_length=16)
-    cause = peewee.TextField(null=True)
-    regions_down = JSONField(null=True)
-    changed_at = UtcDateTimeField()
-    trigger_key = peewee.CharField(max_length=128)  # region + due time of the deciding result
-    handed_at = UtcDateTimeField(null=True)         # when the incident layer took it
-
-    class Meta:
-        indexes = ((("monitor", "region", "trigger_key"), True),
-                   (("monitor", "changed_at"), False))
 
 
 class MonitorFacts(UUIDModel):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 
-from models import incidents
+from models import state_changes
 from models.db import insert_rows, locked, serialized
 from models.errors import Invalid, NotFound, Unauthenticated
 from models.servers.tables import Server, ServerMetric
@@ -95,5 +95,5 @@ def mark_silent(*, now, batch: int = SWEEP_BATCH) -> int:
 
 
 def _record_change(server: Server, to_status: str, *, cause, trigger: str, now) -> None:
-    incidents.record_change("server", server.id, from_status=server.status, to_status=to_status,
-                            cause=cause, at=now, trigger=trigger, now=now)
+    state_changes.record("server", server.id, from_status=server.status, to_status=to_status,
+                         cause=cause, at=now, trigger=trigger, now=now)

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import peewee
 
-from models.db import BaseModel, UtcDateTimeField, UUIDModel
-from models.monitors.tables import JSONField
+from models.db import BaseModel, JSONField, UtcDateTimeField, UUIDModel
 from models.services import Service
 
 STATUSES = ("pending", "up", "down")
@@ -27,22 +26,6 @@ class Server(UUIDModel):
     deadline_at = UtcDateTimeField(null=True, index=True)
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
-
-
-class ServerStateChange(UUIDModel):
-    """A recorded change of a server's status; unique per trigger, so a sweep or a push that
-    runs twice records nothing twice."""
-    server = peewee.ForeignKeyField(Server, backref="state_changes", on_delete="CASCADE")
-    from_status = peewee.CharField(max_length=16)
-    to_status = peewee.CharField(max_length=16)
-    cause = peewee.TextField(null=True)
-    changed_at = UtcDateTimeField()
-    trigger_key = peewee.CharField(max_length=128)
-    handed_at = UtcDateTimeField(null=True)         # when the incident layer took it
-
-    class Meta:
-        indexes = ((("server", "trigger_key"), True),
-                   (("server", "changed_at"), False))
 
 
 class ServerMetric(BaseModel):

@@ -7,7 +7,7 @@ import datetime as dt
 from models.clock import isoformat
 from models.errors import Invalid
 from models.monitors import maintenance
-from models.monitors.tables import StateChange
+from models.state_changes import StateChange, of_subject
 
 
 def state_history(monitor, *, start: dt.datetime | None = None, end: dt.datetime | None = None,
@@ -18,7 +18,7 @@ def state_history(monitor, *, start: dt.datetime | None = None, end: dt.datetime
     maintenance window (no alert is raised then). Raises Invalid for a limit under 1."""
     if limit < 1:
         raise Invalid("limit must be a positive number.", fields={"limit": "not positive"})
-    query = StateChange.select().where(StateChange.monitor == monitor.id)
+    query = of_subject("monitor", monitor.id)
     if start is not None:
         query = query.where(StateChange.changed_at >= start)
     if end is not None:

@@ -14,7 +14,7 @@ from bisect import bisect_right
 import peewee
 
 from models.monitors import maintenance
-from models.monitors.tables import StateChange
+from models.state_changes import StateChange
 
 
 class Timeline:
@@ -48,7 +48,8 @@ class Timeline:
 
 def _down_spans(monitor, low: dt.datetime, high: dt.datetime) -> list[tuple[float, float]]:
     """The spans of [low, high) in which the overall status was down."""
-    overall = (StateChange.monitor == monitor.id) & StateChange.region.is_null()
+    overall = ((StateChange.subject_type == "monitor") & (StateChange.subject_id == monitor.id)
+               & StateChange.region.is_null())
     last_before = (StateChange.select(peewee.fn.MAX(StateChange.changed_at))
                    .where(overall, StateChange.changed_at < low))
     # one query: the last change before the range (the status it starts with), then its own

@@ -8,7 +8,8 @@ import pytest
 
 from models.heartbeats import ingest, overdue, reports
 from models.heartbeats.signals import Signal
-from models.heartbeats.tables import Heartbeat, HeartbeatEvent, HeartbeatStateChange
+from models.heartbeats.tables import Heartbeat, HeartbeatEvent
+from models.state_changes import StateChange
 from tests.factories.accounts import make_customer
 from tests.factories.organisations import first_team, make_service
 from tests.jobs import held_jobs
@@ -49,9 +50,9 @@ def current(heartbeat) -> Heartbeat:
 
 
 def changes(heartbeat) -> list[tuple]:
-    return [(c.from_status, c.to_status) for c in HeartbeatStateChange.select()
-            .where(HeartbeatStateChange.heartbeat == heartbeat.id)
-            .order_by(HeartbeatStateChange.changed_at)]
+    return [(c.from_status, c.to_status) for c in StateChange.select()
+            .where(StateChange.subject_id == heartbeat.id)
+            .order_by(StateChange.changed_at)]
 
 
 def test_a_new_heartbeat_waits_for_its_first_signal(service):
@@ -65,8 +66,8 @@ def test_a_tick_brings_it_up_and_sets_the_deadline_at_interval_plus_grace(servic
     handed = send(signal(heartbeat, 0))
     found = current(heartbeat)
     assert (found.status, found.deadline_at) == ("up", T0 + dt.timedelta(seconds=90))
-    change = HeartbeatStateChange.get(HeartbeatStateChange.heartbeat == heartbeat.id)
-    assert handed == [("incidents.apply_rules", (str(change.id), "heartbeat"))]
+    change = StateChange.get(StateChange.subject_id == heartbeat.id)
+    assert handed == [("incidents.apply_rules", (str(change.id),))]
 
 
 def test_a_missing_signal_takes_it_down_at_interval_plus_grace_not_before(service):
@@ -77,9 +78,9 @@ def test_a_missing_signal_takes_it_down_at_interval_plus_grace_not_before(servic
     handed = sweep(90)
     found = current(heartbeat)
     assert (found.status, found.deadline_at) == ("down", None)
-    change = HeartbeatStateChange.get(HeartbeatStateChange.to_status == "down")
+    change = StateChange.get(StateChange.to_status == "down")
     assert change.changed_at == T0 + dt.timedelta(seconds=90) and "no signal since" in change.cause
-    assert handed == [("incidents.apply_rules", (str(change.id), "heartbeat"))]
+    assert handed == [("incidents.apply_rules", (str(change.id),))]
     assert sweep(200) == [] and changes(heartbeat) == [("new", "up"), ("up", "down")]
     send(signal(heartbeat, 300))
     assert current(heartbeat).status == "up"
@@ -99,7 +100,7 @@ def test_fail_takes_it_down_at_once_and_a_tick_brings_it_back(service):
     send(signal(heartbeat, 0), signal(heartbeat, 10, "fail", message="disk full"))
     found = current(heartbeat)
     assert found.status == "down"
-    change = HeartbeatStateChange.get(HeartbeatStateChange.to_status == "down")
+    change = StateChange.get(StateChange.to_status == "down")
     assert "disk full" in change.cause
     send(signal(heartbeat, 20))
     assert current(heartbeat).status == "up"
@@ -121,7 +122,7 @@ def test_a_run_past_its_limit_goes_down_at_the_limit(service):
     sweep(129)
     assert current(heartbeat).status == "up"
     sweep(130)
-    change = HeartbeatStateChange.get(HeartbeatStateChange.to_status == "down")
+    change = StateChange.get(StateChange.to_status == "down")
     assert "did not complete within 120 s" in change.cause
 
 
@@ -129,8 +130,8 @@ def test_a_run_completed_late_is_down(service):
     heartbeat = make_heartbeat(service, interval_seconds=3600, max_run_seconds=120)
     send(signal(heartbeat, 0), signal(heartbeat, 10, "run"), signal(heartbeat, 200, "complete"))
     assert current(heartbeat).status == "down"
-    assert "over its limit of 120 s" in HeartbeatStateChange.get(
-        HeartbeatStateChange.to_status == "down").cause
+    assert "over its limit of 120 s" in StateChange.get(
+        StateChange.to_status == "down").cause
 
 
 def test_a_cron_schedule_keeps_local_time_across_a_dst_change(service):

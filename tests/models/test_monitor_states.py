@@ -5,7 +5,8 @@ import pytest
 
 from models import clock
 from models.monitors import recording
-from models.monitors.tables import Monitor, RegionState, StateChange
+from models.monitors.tables import Monitor, RegionState
+from models.state_changes import StateChange
 from models.results import CheckResult
 from tests.factories.accounts import make_customer
 from tests.factories.monitors import T0, make_monitor, outcome
@@ -42,10 +43,10 @@ def test_a_failure_takes_it_down_at_once_without_grace_and_is_handed_over(servic
     record(monitor, "local", outcome(monitor, 0, True))
     handed = record(monitor, "local", outcome(monitor, 60, False, error="HTTP 503"))
     assert status(monitor) == "down"
-    change = StateChange.get(StateChange.monitor == monitor, StateChange.region.is_null(),
+    change = StateChange.get(StateChange.subject_id == monitor.id, StateChange.region.is_null(),
                              StateChange.to_status == "down")
     assert (change.from_status, change.cause, change.regions_down) == ("up", "HTTP 503", ["local"])
-    assert handed == [("incidents.apply_rules", (str(change.id), "monitor"))]
+    assert handed == [("incidents.apply_rules", (str(change.id),))]
 
 
 def test_a_failure_must_last_the_grace_period(service):

@@ -7,7 +7,8 @@ import pytest
 
 from models.organisations import Organisation
 from models.servers import metrics, operations, reports
-from models.servers.tables import Server, ServerMetric, ServerStateChange
+from models.servers.tables import Server, ServerMetric
+from models.state_changes import StateChange
 from tests.factories.accounts import make_customer
 from tests.factories.organisations import caller_of, first_team, make_service
 from tests.jobs import held_jobs
@@ -46,9 +47,9 @@ def test_the_sweep_takes_down_only_servers_past_their_deadline_in_batches(make_s
     statuses = {s.name: s.status for s in Server.select()}
     assert statuses == {"quiet": "down", "busy": "up", "never": "pending",
                         **{f"extra-{n}": "down" for n in range(3)}}
-    downs = ServerStateChange.select().where(ServerStateChange.to_status == "down")
+    downs = StateChange.select().where(StateChange.to_status == "down")
     assert sorted(str(c.id) for c in downs) == sorted(args[0] for _, args in handed)
-    assert all(args[1] == "server" for _, args in handed)
+    assert all(StateChange.get_by_id(args[0]).subject_type == "server" for _, args in handed)
 
 
 def test_a_report_sent_twice_stores_and_changes_nothing_twice(make_server):
@@ -56,7 +57,7 @@ def test_a_report_sent_twice_stores_and_changes_nothing_twice(make_server):
     with held_jobs() as handed:
         assert report(server, T0) == 1
         assert report(server, T0) == 0
-    assert ServerStateChange.select().count() == 1 and len(handed) == 1
+    assert StateChange.select().count() == 1 and len(handed) == 1
 
 
 def test_readings_past_retention_are_deleted(make_server):

@@ -10,7 +10,8 @@ import pytest
 
 from models import statistics
 from models.errors import Invalid
-from models.monitors.tables import Monitor, StateChange
+from models.monitors.tables import Monitor
+from models.state_changes import StateChange
 from models.results import REGION_FIGURES, CheckResult, ResultHourly
 from models.statistics import histogram
 from tests.factories.accounts import make_customer
@@ -57,9 +58,10 @@ def add_results(monitor, start, count, *, region="eu", every=M, failing=(),
 
 def change(monitor, at, to_status, from_status="up", *, region=None, cause=None,
            regions_down=None):
-    return StateChange.create(monitor=monitor.id, region=region, from_status=from_status,
-                              to_status=to_status, cause=cause, changed_at=at,
-                              regions_down=regions_down, trigger_key=f"t{next(_keys)}")
+    return StateChange.create(subject_type="monitor", subject_id=monitor.id, region=region,
+                              from_status=from_status, to_status=to_status, cause=cause,
+                              changed_at=at, regions_down=regions_down,
+                              trigger_key=f"t{next(_keys)}", recorded_at=at)
 
 
 def report(monitor, start, end, **options):

@@ -17,7 +17,8 @@ import waitress
 from api.gateway import create_gateway
 from models.servers import reports
 from models.servers.metrics import TYPES
-from models.servers.tables import Server, ServerMetric, ServerStateChange
+from models.servers.tables import Server, ServerMetric
+from models.state_changes import StateChange
 from pinghome.agent import Agent, AgentRefused
 from pinghome.localservers import free_port
 from tests.factories.accounts import bearer
@@ -148,7 +149,7 @@ def test_a_batch_sent_twice_is_stored_once(client, cast, server, gateway):
 def test_a_silent_server_goes_down_and_a_push_brings_it_back(client, cast, server, gateway):
     agent = agent_for(gateway, server, interval_seconds=10)
     assert agent.tick() == 1
-    came_up = ServerStateChange.get(ServerStateChange.to_status == "up")
+    came_up = StateChange.get(StateChange.to_status == "up")
     assert came_up.from_status == "pending"
     heard = Server.get_by_id(server["id"]).last_report_at
     assert Server.get_by_id(server["id"]).deadline_at == heard + dt.timedelta(seconds=60)
@@ -156,22 +157,22 @@ def test_a_silent_server_goes_down_and_a_push_brings_it_back(client, cast, serve
     assert reports.mark_silent(now=heard + dt.timedelta(seconds=59)) == 0
     assert reports.mark_silent(now=heard + dt.timedelta(seconds=60)) == 1
     assert reports.mark_silent(now=heard + dt.timedelta(seconds=61)) == 0    # once
-    went_down = ServerStateChange.get(ServerStateChange.to_status == "down")
+    went_down = StateChange.get(StateChange.to_status == "down")
     assert (went_down.from_status, went_down.cause) == ("up", f"no report since "
                                                               f"{heard.isoformat()}")
     shown = client.simulate_get(f"/v1/server-resource/{server['id']}",
                                 headers=bearer(cast.bob_token)).json
     assert shown["status"] == "down"
-    wait_until(lambda: ServerStateChange.get_by_id(went_down.id).handed_at,
+    wait_until(lambda: StateChange.get_by_id(went_down.id).rules_applied_at,
                message="the down change was not handed to the incident rules")
 
     assert agent.tick() == 1
-    back = (ServerStateChange.select().where(ServerStateChange.to_status == "up")
-            .order_by(ServerStateChange.changed_at.desc()).first())
+    back = (StateChange.select().where(StateChange.to_status == "up")
+            .order_by(StateChange.changed_at.desc()).first())
     assert (back.from_status, Server.get_by_id(server["id"]).status) == ("down", "up")
-    wait_until(lambda: ServerStateChange.get_by_id(back.id).handed_at,
+    wait_until(lambda: StateChange.get_by_id(back.id).rules_applied_at,
                message="the up change was not handed to the incident rules")
-    assert ServerStateChange.select().count() == 3
+    assert StateChange.select().count() == 3
 
 
 def test_the_silence_allowance_is_three_intervals_and_at_least_a_minute():

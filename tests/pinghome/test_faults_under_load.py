@@ -13,7 +13,8 @@ import pytest
 
 from models import clock
 from models.heartbeats.tables import Heartbeat, HeartbeatEvent
-from models.monitors.tables import Monitor, RegionState, StateChange
+from models.monitors.tables import Monitor, RegionState
+from models.state_changes import StateChange
 from models.organisations import Organisation, Team
 from models.results import CheckResult
 from models.services import Service

@@ -10,7 +10,8 @@ from collections import Counter
 import pytest
 
 from models import clock
-from models.monitors.tables import Monitor, StateChange
+from models.monitors.tables import Monitor
+from models.state_changes import StateChange
 from models.organisations import Organisation, Team
 from models.results import CheckResult
 from models.services import Service
@@ -75,7 +76,7 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_no_check(stack):
             assert min(results[monitor.id]) <= started + dt.timedelta(seconds=61)
         early = [r for r in target.received("/slow")]
         assert len(early) > len(monitors)           # the interrupted checks ran again ...
-        changes = Counter(c.monitor_id for c in StateChange.select().where(
+        changes = Counter(c.subject_id for c in StateChange.select().where(
             StateChange.region.is_null()))
         assert set(changes.values()) == {1}         # ... and moved each state only once
         assert killed_at - started < dt.timedelta(seconds=70)

@@ -9,7 +9,8 @@ import pytest
 
 from models import clock
 from models.monitors import operations as monitors
-from models.monitors.tables import Monitor, RegionState, StateChange
+from models.monitors.tables import Monitor, RegionState
+from models.state_changes import StateChange
 from models.organisations import Organisation
 from models.results import CheckResult
 from scheduler.lock import leader_lock
@@ -68,7 +69,7 @@ def test_a_monitor_goes_down_when_its_target_turns_bad_and_comes_back(owner, set
     turned_bad = clock.now()
     wait_until(lambda: status_of(monitor) == "down", timeout=INTERVAL + 10)
     assert clock.now() - turned_bad < dt.timedelta(seconds=INTERVAL + 5)
-    change = StateChange.get(StateChange.monitor == monitor, StateChange.region.is_null(),
+    change = StateChange.get(StateChange.subject_id == monitor.id, StateChange.region.is_null(),
                              StateChange.to_status == "down")
     assert change.cause == "HTTP 503"
     target.answers["/health"] = (200, b"fine")
@@ -96,7 +97,7 @@ def test_a_maintenance_window_silences_a_failing_target(owner, settings, target,
     wait_until(lambda: CheckResult.select().where(CheckResult.monitor == monitor).count() >= 1,
                timeout=INTERVAL + 10)
     assert status_of(monitor) == "unknown"
-    assert StateChange.select().where(StateChange.monitor == monitor).count() == 0
+    assert StateChange.select().where(StateChange.subject_id == monitor.id).count() == 0
     assert all(r.in_maintenance for r in CheckResult.select().where(CheckResult.monitor == monitor))
 
 

@@ -5,7 +5,8 @@ from models import clock, incidents
 
 
 @dramatiq.actor(actor_name="incidents.apply_rules", queue_name="default", max_retries=8)
-def apply_rules(state_change_id, subject="monitor"):
-    """Hands a state change (of a monitor, heartbeat or server) to the incident rules; a second
-    run changes nothing."""
-    incidents.apply_rules(state_change_id, now=clock.now(), subject=subject)
+def apply_rules(state_change_id, subject=None):
+    """Runs the incident rules on a state change (of a monitor, heartbeat or server); a second
+    run changes nothing. (`subject`: messages of an earlier release carried it; the change
+    row says it now.)"""
+    incidents.apply_rules(state_change_id, now=clock.now())

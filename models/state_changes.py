@@ -1,0 +1,82 @@
+"""State changes of what Pinghome watches, one record for all three subjects: an uptime monitor
+(overall, `region` null, or in one of its regions), a heartbeat, a server.
+
+A change is recorded once per trigger (the result, signal, deadline or report that decided it),
+so a redelivered batch, flush or sweep records nothing twice. An overall change is handed to the
+incident rules (`incidents.apply_rules`) once the recording commits; a change no rule run has
+finished with a minute after it was recorded (the job lost with a broker outage, a worker
+killed mid-run) is handed over again by the scheduler (`incidents.hand_over_unapplied`).
+"""
+from __future__ import annotations
+
+import uuid
+
+import peewee
+
+from models import jobs
+from models.db import JSONField, UtcDateTimeField, UUIDModel, insert_rows
+
+SUBJECTS = ("monitor", "heartbeat", "server")
+APPLY_RULES = "incidents.apply_rules"
+
+
+class StateChange(UUIDModel):
+    """Unique per (subject, region or none, trigger): an expression index of the migration,
+    since a unique index holds NULL regions apart. A partial index on `recorded_at` of the
+    changes no rule run finished with serves the scheduler's sweep."""
+    subject_type = peewee.CharField(max_length=16)
+    subject_id = peewee.UUIDField()
+    region = peewee.CharField(max_length=64, null=True)
+    from_status = peewee.CharField(max_length=16)
+    to_status = peewee.CharField(max_length=16)
+    cause = peewee.TextField(null=True)
+    regions_down = JSONField(null=True)
+    changed_at = UtcDateTimeField()                 # when it happened (the deciding event's time)
+    trigger_key = peewee.CharField(max_length=128)
+    recorded_at = UtcDateTimeField()
+    rules_applied_at = UtcDateTimeField(null=True)  # when a rule run finished with it
+
+    class Meta:
+        indexes = ((("subject_type", "subject_id", "changed_at"), False),)
+
+
+_FIELDS = [StateChange.id, StateChange.subject_type, StateChange.subject_id, StateChange.region,
+           StateChange.from_status, StateChange.to_status, StateChange.cause,
+           StateChange.regions_down, StateChange.changed_at, StateChange.trigger_key,
+           StateChange.recorded_at]
+
+
+def record(subject_type: str, subject_id, *, from_status: str, to_status: str, cause, at,
+           trigger: str, now, region: str | None = None, regions_down=None) -> uuid.UUID | None:
+    """Records one change (once per trigger) and, for an overall one, hands it to the incident
+    rules once the recording commits; answers its id, or None if it was recorded before."""
+    taken = record_many([(subject_type, subject_id, region, from_status, to_status, cause,
+                          regions_down, at, trigger)], now=now)
+    return taken[0] if taken else None
+
+
+def record_many(changes: list[tuple], *, now) -> list[uuid.UUID]:
+    """Records changes (subject_type, subject_id, region, from, to, cause, regions_down, at,
+    trigger) in one statement, each once per trigger; hands the new overall ones over after
+    commit and answers their ids."""
+    if not changes:
+        return []
+    rows = [(uuid.uuid4(), kind, subject_id, region, before, after,
+             cause if cause is None else cause[:2000], down, at,
+             trigger[:StateChange.trigger_key.max_length], now)
+            for kind, subject_id, region, before, after, cause, down, at, trigger in changes]
+    taken = insert_rows(StateChange, _FIELDS, rows,
+                        returning=(StateChange.id, StateChange.region))
+    handed = []
+    for change_id, region in taken:
+        if region is None:
+            change_id = uuid.UUID(str(change_id))
+            jobs.defer(APPLY_RULES, str(change_id))
+            handed.append(change_id)
+    return handed
+
+
+def of_subject(subject_type: str, subject_id):
+    """The query of one subject's changes."""
+    return StateChange.select().where(StateChange.subject_type == subject_type,
+                                      StateChange.subject_id == subject_id)
