@@ -1,9 +1,10 @@
-"""Moves heartbeat signals from the Redis stream into the database, in batches.
+"""Moves what the gateway took in from a Redis stream into the database, in batches: heartbeat
+signals (`ingest.store`) and webhook events each have a flusher of their own.
 
 Runs beside the Dramatiq workers of the region-less `pinghome worker` (any number of them: the
 stream's consumer group shares the entries out). An entry is acknowledged only after its batch
 committed; entries a dead flusher held are claimed after `claim_idle` seconds. Storing is
-idempotent (signals keep their gateway key), so a batch stored twice counts once."""
+idempotent (rows keep their gateway key), so a batch stored twice counts once."""
 from __future__ import annotations
 
 import logging
@@ -15,7 +16,8 @@ import redis
 from models import clock
 from models.db import answers, database, is_unavailable
 from models.heartbeats import ingest
-from models.heartbeats.stream import Entry, SignalStream
+from models.heartbeats.stream import SignalStream
+from models.streams import Entry, Stream
 
 log = logging.getLogger(__name__)
 
@@ -24,14 +26,16 @@ SUSPECT_AFTER = 5        # handed to flushers this often and never stored: tried
 
 
 class Flusher:
-    def __init__(self, stream: SignalStream, consumer: str, *, batch: int = 5000,
+    def __init__(self, stream: Stream, consumer: str, *, store=ingest.store, batch: int = 5000,
                  claim_idle: float = 15.0, block_ms: int = 200):
-        self.stream, self.consumer = stream, consumer
+        """`store(items, now=...)` stores a batch of the stream's items in one transaction
+        (the heartbeat signals' by default)."""
+        self.stream, self.consumer, self.store_items = stream, consumer, store
         self.batch, self.claim_idle, self.block_ms = batch, claim_idle, block_ms
         self._claimed_at = 0.0
 
     def flush_once(self) -> int:
-        """Stores one batch (claimed leftovers first); answers how many signals it held."""
+        """Stores one batch (claimed leftovers first); answers how many items it held."""
         entries = []
         # not while the database is away: every claim counts as a delivery of its entries
         if time.monotonic() - self._claimed_at >= min(self.claim_idle, 5.0) and \
@@ -43,7 +47,7 @@ class Flusher:
             entries = self.stream.read(self.consumer, count=self.batch, block_ms=self.block_ms)
         if entries:
             self.store_or_set_aside(entries)
-        return sum(len(entry.signals or ()) for entry in entries)
+        return sum(len(entry.items or ()) for entry in entries)
 
     def store_or_set_aside(self, entries: list[Entry]) -> None:
         """Stores the entries and acknowledges them. Whatever one entry does, it can hold up
@@ -53,9 +57,9 @@ class Flusher:
         flushers were handed `SUSPECT_AFTER` times and never stored (one that kills the
         flusher storing it): it is tried on its own. The database being away leaves them all
         pending, to be tried again."""
-        readable = [entry for entry in entries if entry.signals is not None]
+        readable = [entry for entry in entries if entry.items is not None]
         if len(readable) < len(entries):
-            self.stream.set_aside([e for e in entries if e.signals is None], "unreadable")
+            self.stream.set_aside([e for e in entries if e.items is None], "unreadable")
         alone = [entry for entry in readable if entry.deliveries > SUSPECT_AFTER]
         together = [entry for entry in readable if entry.deliveries <= SUSPECT_AFTER]
         if together:
@@ -96,8 +100,8 @@ class Flusher:
 
     def store(self, entries: list[Entry]) -> None:
         with database.connection_context():
-            ingest.store([signal for entry in entries for signal in entry.signals],
-                         now=clock.now())
+            self.store_items([item for entry in entries for item in entry.items],
+                             now=clock.now())
 
     def run(self, stop: threading.Event, *, cadence: float = 0.0) -> None:
         """Flushes until stopped, at most once per `cadence` seconds: under load, a longer

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from models.heartbeats.stream import GroupPublisher
+from models.streams import GroupPublisher
 
 
 def test_concurrent_signals_are_written_once_each_in_shared_writes():
