@@ -8,8 +8,9 @@ import falcon
 
 from api.pipeline import build_app
 from api.resources import (accounts, channels, customers, health, heartbeats, monitors, servers,
-                           services, teams)
+                           services, teams, webhooks)
 from models.heartbeats.stream import stream_for
+from models.incidents import webhooks as webhooks_domain
 
 
 def routes(settings, broker_check) -> list[tuple[str, object]]:
@@ -45,7 +46,9 @@ def routes(settings, broker_check) -> list[tuple[str, object]]:
         *monitor_routes(settings),
         *heartbeat_routes(settings),
         *server_routes(settings),
-        ("/v1/health-check", health.HealthCheck(broker_check, stream_for(settings))),
+        *webhook_routes(settings),
+        ("/v1/health-check", health.HealthCheck(broker_check, stream_for(settings),
+                                                webhooks_domain.stream_for(settings))),
     ]
 
 
@@ -78,6 +81,14 @@ def heartbeat_routes(settings) -> list[tuple[str, object]]:
         (f"{item}/statistic", heartbeats.HeartbeatStatistic(settings)),
         (f"{item}/events", heartbeats.HeartbeatEvents(settings)),
         ("/v1/service/{service_id:uuid}/heartbeats", heartbeats.ServiceHeartbeats(settings)),
+    ]
+
+
+def webhook_routes(settings) -> list[tuple[str, object]]:
+    return [
+        ("/v1/webhook", webhooks.WebhookCollection(settings)),
+        ("/v1/webhooks", webhooks.WebhookList(settings)),
+        ("/v1/webhook/{webhook_id:uuid}/events", webhooks.WebhookEvents(settings)),
     ]
 
 

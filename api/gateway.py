@@ -11,16 +11,24 @@ import falcon
 from api.pipeline import build_app
 from api.resources import health, servers
 from api.resources.heartbeat_signals import HeartbeatSignal
-from models.heartbeats.directory import Directory
-from models.heartbeats.intake import intake_for
+from api.resources.webhook_events import WebhookEventIntake
+from models.directory import Directory
+from models.heartbeats import ingest
+from models.heartbeats.operations import accepted_methods
 from models.heartbeats.stream import stream_for
+from models.incidents import webhooks
+from models.intake import intake_for
 
 
 def routes(settings, broker_check) -> list[tuple[str, object]]:
-    stream = stream_for(settings)     # signals go into it; the health check reads its backlog
+    # what comes in goes into these; the health check reads their backlogs
+    signals, events = stream_for(settings), webhooks.stream_for(settings)
     return [
-        ("/v1/heartbeat/{heartbeat_id:uuid}", HeartbeatSignal(Directory(), intake_for(stream))),
-        ("/v1/health-check", health.HealthCheck(broker_check, stream)),
+        ("/v1/heartbeat/{heartbeat_id:uuid}", HeartbeatSignal(Directory(accepted_methods),
+                                                              intake_for(signals, ingest.store))),
+        ("/v1/incident/webhook/{webhook_id:uuid}", WebhookEventIntake(
+            Directory(webhooks.known_webhook), intake_for(events, webhooks.store_events))),
+        ("/v1/health-check", health.HealthCheck(broker_check, signals, events)),
         ("/v1/server-resource/{server_id:uuid}/metrics", servers.AgentReport(settings)),
     ]
 

@@ -93,12 +93,8 @@ class Validation:
                                  code="invalid_fields") from None
 
     def _read(self, req) -> bytes:
-        """Reads at most one byte past the limit. A chunked body has no Content-Length, so
-        Falcon's bounded stream would read it as empty; gunicorn and waitress mark such input
-        EOF-terminated (PEP 3333's `wsgi.input_terminated`), which makes the raw stream safe."""
-        stream = req.bounded_stream
-        if req.content_length is None and req.env.get("wsgi.input_terminated"):
-            stream = req.stream
+        """Reads at most one byte past the limit."""
+        stream = body_stream(req)
         chunks, size = [], 0
         while size <= self.max_body_bytes:
             chunk = stream.read(self.max_body_bytes + 1 - size)
@@ -109,6 +105,31 @@ class Validation:
         if size > self.max_body_bytes:
             raise _too_large(self.max_body_bytes)
         return b"".join(chunks)
+
+
+def body_stream(req):
+    """The request body as a stream to read to its end. A chunked body has no Content-Length,
+    so Falcon's bounded stream would read it as empty; gunicorn and waitress mark such input
+    EOF-terminated (PEP 3333's `wsgi.input_terminated`), which makes the raw stream safe."""
+    if req.content_length is None and req.env.get("wsgi.input_terminated"):
+        return req.stream
+    return req.bounded_stream
+
+
+def kept_body(req, limit: int) -> bytes:
+    """The first `limit` bytes of the body, for resources that keep the start of a body and
+    drop the rest (`CUTS_BODY`): the rest is read and dropped, never refused."""
+    stream = body_stream(req)
+    chunks, size = [], 0
+    while size < limit:
+        chunk = stream.read(limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    while stream.read(64 * 1024):
+        pass
+    return b"".join(chunks)
 
 
 def _summary(fields: dict) -> str:

@@ -68,14 +68,15 @@ def _record(reading, *, role, instance) -> None:
         log.warning("clock: could not record the reading: %s", exc)
 
 
-def report(*, broker_check: Callable[[], None], now, signals=None) -> tuple[bool, dict]:
+def report(*, broker_check: Callable[[], None], now, streams=None) -> tuple[bool, dict]:
     """Checks the database and the broker, and lists the processes' recent clock offsets.
     Answers (healthy, body); healthy is False when the database or the broker is down. With
-    `signals` (the heartbeat signal stream), also whether this process can write a signal
-    now, through the very group commit and connection its signals take (healthy is False if
-    not: the gateway would refuse every signal), and how far the flushers are behind: signals
-    waiting longer than `SIGNALS_STALLED` make the status "degraded" (heartbeats then go down
-    only once they are stored), while the answer stays 200, since this process serves."""
+    `streams` ({check name: stream}: heartbeat signals, webhook events), also whether this
+    process can write to them now, through the very group commit and connection what it takes
+    in goes through (`signal_writes`; healthy is False if not: the gateway would refuse
+    everything), and how far the flushers are behind: entries waiting longer than
+    `SIGNALS_STALLED` make the status "degraded" (heartbeats then go down only once their
+    signals are stored), while the answer stays 200, since this process serves."""
     database_check = _timed(lambda: database.execute_sql("SELECT 1").fetchone())
     broker = _timed(broker_check)
     readings = []
@@ -89,9 +90,10 @@ def report(*, broker_check: Callable[[], None], now, signals=None) -> tuple[bool
     checks = {"database": database_check, "broker": broker,
               "clock": {"offset_seconds": clock.offset_seconds(), "processes": readings}}
     essential = [database_check, broker]
-    if signals is not None:
-        checks["heartbeat_signals"] = _signal_backlog(signals, now)
-        checks["signal_writes"] = _timed(signals.check_writing)
+    if streams:
+        for name, stream in streams.items():
+            checks[name] = _backlog(stream, now)
+        checks["signal_writes"] = _timed(lambda: [s.check_writing() for s in streams.values()])
         essential.append(checks["signal_writes"])
     healthy = all(check["ok"] for check in essential)
     status = "unavailable" if not healthy else "ok" if all(
@@ -99,9 +101,9 @@ def report(*, broker_check: Callable[[], None], now, signals=None) -> tuple[bool
     return healthy, {"status": status, "checked_at": clock.isoformat(now), "checks": checks}
 
 
-def _signal_backlog(signals, now) -> dict:
+def _backlog(stream, now) -> dict:
     try:
-        oldest, waiting = signals.oldest_waiting(), signals.backlog()
+        oldest, waiting = stream.oldest_waiting(), stream.backlog()
     except Exception as exc:   # Redis down: the broker check says so too
         return {"ok": False, "error": f"{exc.__class__.__name__}: {exc}"[:300]}
     lag = max(0.0, (now - oldest).total_seconds()) if oldest else 0.0

@@ -15,8 +15,8 @@ from pinghome.runtime import prepare, settle_heap
 from scheduler.lock import leader_lock
 from scheduler.loop import Scheduler
 from scheduler.tasks import periodic_tasks
-from workers.heartbeat_flusher import start_flusher
 from workers.broker import ping
+from workers.flusher import start_flushers
 from workers.runner import queues_for, start_worker
 
 log = logging.getLogger(__name__)
@@ -82,8 +82,8 @@ def run_worker(settings, region: str | None, stop: threading.Event) -> None:
     watch_clock(settings, f"worker.{region}" if region else "worker", stop)
     worker = start_worker(broker, settings, queues)
     if region is None and settings.redis_url:
-        start_flusher(settings.redis_url, instance_name(), stop,
-                      cadence=settings.heartbeat_flush_seconds)
+        start_flushers(settings.redis_url, instance_name(), stop,
+                       cadence=settings.heartbeat_flush_seconds)
     settle_heap()
     log.info("worker %s consuming %s", instance_name(), ", ".join(sorted(queues)))
     stop.wait()
@@ -100,8 +100,8 @@ def run_embedded(settings, stop: threading.Event) -> None:
     watch_clock(settings, "embedded", stop)
     worker = start_worker(broker, settings, None)
     if settings.redis_url:
-        start_flusher(settings.redis_url, instance_name(), stop,
-                      cadence=settings.heartbeat_flush_seconds)
+        start_flushers(settings.redis_url, instance_name(), stop,
+                       cadence=settings.heartbeat_flush_seconds)
     broker_check = functools.partial(ping, broker)
     servers = [waitress.create_server(create_app(settings, broker_check=broker_check),
                                       host=settings.bind_host, port=settings.port, threads=8,

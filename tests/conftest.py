@@ -11,16 +11,20 @@ from __future__ import annotations
 import functools
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 import falcon.testing
 import pytest
+import redis
+import waitress
 from dramatiq.brokers.redis import RedisBroker
 
 from models import db, ratelimit
 from models.heartbeats import stream
+from models.incidents import webhooks
 from models.settings import Settings
-from pinghome.localservers import Postgres, Redis
+from pinghome.localservers import Postgres, Redis, free_port
 from pinghome.runtime import prepare
 from tests.http_sink import HttpSink
 from tests.smtp_sink import SmtpSink
@@ -180,8 +184,9 @@ def clean_state(broker, worker, smtp_sink, webhook_sink, twilio, chat_sink):
     drain(broker)
     db.truncate_all()
     ratelimit.reset()
-    if isinstance(broker, RedisBroker):      # heartbeat signals a test left unstored
-        broker.client.delete(stream.STREAM, stream.UNSTORABLE)
+    if isinstance(broker, RedisBroker):      # signals and events a test left unstored
+        for name in (stream.STREAM, webhooks.STREAM):
+            broker.client.delete(name, f"{name}:unstorable", f"{name}:tries")
     for sink in (smtp_sink, webhook_sink, twilio, chat_sink):
         sink.clear()
 
@@ -191,6 +196,32 @@ def drain(broker, timeout_ms: int = 30_000) -> None:
     for queue in sorted(broker.get_declared_queues()):
         if not queue.endswith(".DQ"):
             broker.join(queue, timeout=timeout_ms)
+
+
+@pytest.fixture
+def gateway(settings, broker):
+    """The gateway app served on loopback (its base URL); on Redis, flushers of the heartbeat
+    signals and the webhook events run beside it as in `pinghome worker`."""
+    from api.gateway import create_gateway
+    from models.heartbeats import ingest
+    from models.heartbeats.stream import SignalStream
+    from models.incidents.webhooks import EventStream, store_events
+    from workers.flusher import Flusher
+    port = free_port()
+    app = create_gateway(settings, broker_check=functools.partial(ping, broker))
+    server = waitress.create_server(app, host="127.0.0.1", port=port, threads=16,
+                                    connection_limit=200)
+    threading.Thread(target=server.run, daemon=True).start()
+    stop = threading.Event()
+    if settings.redis_url:
+        client = redis.Redis.from_url(settings.redis_url)
+        for stream, store in [(SignalStream(client), ingest.store),
+                              (EventStream(client), store_events)]:
+            flusher = Flusher(stream, "test-flusher", store=store, block_ms=50)
+            threading.Thread(target=flusher.run, args=(stop,), daemon=True).start()
+    yield f"http://127.0.0.1:{port}"
+    stop.set()
+    server.close()
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 
 import falcon
 
+from api.middleware import kept_body
 from models import clock, errors
 from models.texts import storable
 from models.heartbeats.signals import Signal
@@ -45,7 +46,7 @@ class HeartbeatSignal:
     def _take(self, req, resp, heartbeat_id, given: dict) -> None:
         resp.set_headers(_HEADERS)
         key = str(heartbeat_id)
-        methods = self.directory.methods(key)
+        methods = self.directory.get(key)
         if methods is None:
             raise errors.NotFound("No such heartbeat.")
         if req.method not in methods:
@@ -70,10 +71,7 @@ class HeartbeatSignal:
 
 def _from_body(req) -> dict:
     """`result` and `message` from the start of the body; the rest is read and dropped."""
-    stream = req.bounded_stream
-    kept = stream.read(BODY_KEEP)
-    while stream.read(64 * 1024):
-        pass
+    kept = kept_body(req, BODY_KEEP)
     if not kept:
         return {}
     text = kept.decode("utf-8", errors="replace")

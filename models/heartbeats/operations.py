@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import zoneinfo
 
-from models import cron, plans, services
+from models import cron, directory, plans, services
 from models.db import database, serialized
 from models.errors import Invalid
-from models.heartbeats import directory
 from models.heartbeats.expectations import deadline
 from models.heartbeats.tables import METHODS, Heartbeat
 
 DEFAULTS = {"methods": list(METHODS), "interval": 3600, "grace": 300, "timezone": "UTC",
             "schedule": None, "max_run_seconds": None}
 _COLUMNS = {"interval": "interval_seconds", "grace": "grace_seconds"}
+
+
+def accepted_methods(heartbeat_id: str) -> frozenset | None:
+    """The gateway's directory look-up: the methods a heartbeat accepts, None for no such
+    heartbeat."""
+    row = (Heartbeat.select(Heartbeat.methods).where(Heartbeat.id == heartbeat_id)
+           .tuples().first())
+    return None if row is None else frozenset(row[0])
 
 
 def heartbeat_for(caller, heartbeat_id, role: str = "user") -> Heartbeat:

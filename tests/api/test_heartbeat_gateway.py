@@ -3,45 +3,19 @@
 from __future__ import annotations
 
 import concurrent.futures
-import functools
 import json
-import threading
 import urllib.error
 import urllib.request
 
 import pytest
 import redis
-import waitress
 
-from api.gateway import create_gateway
-from models.heartbeats.stream import STREAM, SignalStream
+from models.heartbeats.stream import SignalStream
 from models.heartbeats.tables import Heartbeat, HeartbeatEvent
 from pinghome.localservers import free_port
 from tests.factories.accounts import bearer
 from tests.factories.organisations import make_cast, make_service
 from tests.polling import wait_until
-from workers.broker import ping
-from workers.heartbeat_flusher import Flusher
-
-
-@pytest.fixture
-def gateway(settings, broker):
-    """The gateway's base URL; on Redis, a flusher runs beside it as in `pinghome worker`."""
-    port = free_port()
-    app = create_gateway(settings, broker_check=functools.partial(ping, broker))
-    server = waitress.create_server(app, host="127.0.0.1", port=port,
-                                    threads=16, connection_limit=200)
-    threading.Thread(target=server.run, daemon=True).start()
-    stop = threading.Event()
-    if settings.redis_url:
-        client = redis.Redis.from_url(settings.redis_url)
-        flusher = Flusher(SignalStream(client), "test-flusher", block_ms=50)
-        threading.Thread(target=flusher.run, args=(stop,), daemon=True).start()
-    yield f"http://127.0.0.1:{port}"
-    stop.set()
-    server.close()
-    if settings.redis_url:
-        client.delete(STREAM)
 
 
 @pytest.fixture
@@ -150,11 +124,12 @@ def test_with_redis_unreachable_a_signal_is_refused_with_503_not_acknowledged(se
     import falcon.testing
     from api.pipeline import build_app
     from api.resources.heartbeat_signals import HeartbeatSignal
-    from models.heartbeats.directory import Directory
-    from models.heartbeats.intake import StreamIntake
+    from models.directory import Directory
+    from models.heartbeats.operations import accepted_methods
+    from models.intake import StreamIntake
     dead = f"redis://127.0.0.1:{free_port()}/0"
     app = build_app(settings, [("/v1/heartbeat/{heartbeat_id:uuid}",
-                                HeartbeatSignal(Directory(), StreamIntake(
+                                HeartbeatSignal(Directory(accepted_methods), StreamIntake(
                                     SignalStream(redis.Redis.from_url(dead)))))], title="t")
     response = falcon.testing.TestClient(app).simulate_get(f"/v1/heartbeat/{heartbeat['id']}")
     assert response.status_code == 503 and "error" in response.json

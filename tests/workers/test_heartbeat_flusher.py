@@ -19,7 +19,7 @@ from models.heartbeats.tables import Heartbeat, HeartbeatEvent
 from pinghome.localservers import Redis, free_port
 from tests.factories.accounts import make_customer
 from tests.factories.organisations import first_team, make_service
-from workers.heartbeat_flusher import MAX_TRIES, SUSPECT_AFTER, Flusher
+from workers.flusher import MAX_TRIES, SUSPECT_AFTER, Flusher
 
 T0 = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.timezone.utc)
 

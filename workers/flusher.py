@@ -17,6 +17,7 @@ from models import clock
 from models.db import answers, database, is_unavailable
 from models.heartbeats import ingest
 from models.heartbeats.stream import SignalStream
+from models.incidents.webhooks import EventStream, store_events
 from models.streams import Entry, Stream
 
 log = logging.getLogger(__name__)
@@ -68,8 +69,9 @@ class Flusher:
             except Exception as exc:
                 if is_unavailable(exc):
                     raise
-                log.warning("heartbeat flusher: a batch of %d entries failed (%s: %s); "
-                            "storing them one by one", len(together), type(exc).__name__, exc)
+                log.warning("flusher of %s: a batch of %d entries failed (%s: %s); "
+                            "storing them one by one", self.stream.name, len(together),
+                            type(exc).__name__, exc)
                 alone += together
             else:
                 self.stream.acknowledge(together)
@@ -90,7 +92,7 @@ class Flusher:
             self.stream.acknowledge([entry])
             return
         reason = error or f"tried {MAX_TRIES} times; a flusher stopped each time"
-        log.error("heartbeat flusher: entry %s set aside: %s", entry.id, reason)
+        log.error("flusher of %s: entry %s set aside: %s", self.stream.name, entry.id, reason)
         self.stream.set_aside([entry], reason)
 
     @staticmethod
@@ -113,17 +115,23 @@ class Flusher:
                 if self.flush_once():
                     stop.wait(cadence - (time.monotonic() - started))
             except redis.RedisError as exc:      # Redis restarting: nothing was taken
-                log.warning("heartbeat flusher: %s; retrying", exc)
+                log.warning("flusher of %s: %s; retrying", self.stream.name, exc)
                 stop.wait(1.0)
             except Exception:      # the database restarting: the entries stay pending
-                log.exception("heartbeat flusher: batch not stored; retrying")
+                log.exception("flusher of %s: batch not stored; retrying", self.stream.name)
                 stop.wait(1.0)
 
 
-def start_flusher(redis_url: str, consumer: str, stop: threading.Event, *,
-                  cadence: float) -> threading.Thread:
-    flusher = Flusher(SignalStream(redis.Redis.from_url(redis_url, socket_timeout=10)), consumer)
-    thread = threading.Thread(target=flusher.run, args=(stop,), kwargs={"cadence": cadence},
-                              name="heartbeat-flusher", daemon=True)
-    thread.start()
-    return thread
+def start_flushers(redis_url: str, consumer: str, stop: threading.Event, *,
+                   cadence: float) -> list[threading.Thread]:
+    """A flusher thread for the heartbeat signals and one for the webhook events."""
+    client = redis.Redis.from_url(redis_url, socket_timeout=10)
+    threads = []
+    for name, stream, store in [("heartbeat-flusher", SignalStream(client), ingest.store),
+                                ("event-flusher", EventStream(client), store_events)]:
+        flusher = Flusher(stream, consumer, store=store)
+        thread = threading.Thread(target=flusher.run, args=(stop,), kwargs={"cadence": cadence},
+                                  name=name, daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads

@@ -1,0 +1,42 @@
+"""The gateway's intake of incident webhook events (endpoint 92): like a heartbeat signal, no
+database on the way once the webhook is known, and answered once the event is durable."""
+from __future__ import annotations
+
+import os
+
+import falcon
+
+from api.middleware import kept_body
+from models import clock, errors
+from models.incidents.webhooks import BODY_KEEP, Event
+from models.texts import storable
+
+_HEADERS = {"Pinghome-Body-Limit": str(BODY_KEEP)}
+
+
+class WebhookEventIntake:
+    PUBLIC = {"POST"}
+    CUTS_BODY = True
+
+    def __init__(self, directory, intake):
+        self.directory = directory
+        self.intake = intake
+
+    def on_post(self, req, resp, webhook_id):
+        """Submit an event: any content type (JSON payloads are held against the webhook
+        rulesets, Alertmanager's and PagerDuty's among them); the first
+        `Pinghome-Body-Limit` bytes of the body are kept, the rest is dropped. Answers 202
+        with the event's id, the sender's IP and the content type."""
+        resp.set_headers(_HEADERS)
+        key = str(webhook_id)
+        if self.directory.get(key) is None:
+            raise errors.NotFound("No such webhook.")
+        body = kept_body(req, BODY_KEEP).decode("utf-8", errors="replace")
+        event = Event(key=os.urandom(16).hex(), webhook_id=key,
+                      content_type=storable(req.content_type, 255) if req.content_type else None,
+                      body=storable(body, BODY_KEEP), ip=req.remote_addr,
+                      received_at=clock.now())
+        self.intake.accept(event)
+        resp.status = falcon.HTTP_202
+        resp.media = {"message": "Accepted", "id": event.key, "ip": event.ip,
+                      "content_type": event.content_type}
