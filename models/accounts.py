@@ -97,7 +97,8 @@ def sign_up(*, name: str, surname: str, email: str, password: str, settings, now
         raise _email_taken()
     try:
         with database.atomic():
-            organisation = create_organisation(name=f"{name} {surname}".strip(), now=now)
+            organisation = create_organisation(name=f"{name} {surname}".strip(),
+                                               plan=settings.default_plan, now=now)
             customer = Customer.create(
                 organisation=organisation, email=email, name=name, surname=surname,
                 password_hash=_hasher.hash(password), created_at=now, password_changed_at=now)

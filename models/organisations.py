@@ -40,8 +40,9 @@ class Membership(UUIDModel):
         indexes = ((("team", "customer"), True),)
 
 
-def create_organisation(*, name: str, now) -> Organisation:
-    return Organisation.create(name=name, created_at=now)
+def create_organisation(*, name: str, plan: tuple[str, str], now) -> Organisation:
+    """A new organisation on `plan` (name, version): the settings' default plan at sign-up."""
+    return Organisation.create(name=name, plan=plan[0], plan_version=plan[1], created_at=now)
 
 
 def create_team(organisation: Organisation, *, name: str, owner, now) -> Team:

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import limits
 
+from models import plans
+
 
 class SettingsError(ValueError):
     """A setting has a value we cannot run with; the message names the variable."""
@@ -57,6 +59,7 @@ class Settings:
     probe_batch_size: int = 200
     heartbeat_flush_seconds: float = 0.5
     worker_threads: int = 8
+    default_plan: tuple[str, str] = plans.DEFAULT_PLAN
 
     @property
     def is_embedded_broker(self) -> bool:
@@ -138,6 +141,7 @@ def load_settings(environ: dict | None = None) -> Settings:
         heartbeat_flush_seconds=reader.number("PINGHOME_HEARTBEAT_FLUSH_SECONDS", 0.5, low=0,
                                               high=10),
         worker_threads=reader.integer("PINGHOME_WORKER_THREADS", 8, low=1, high=1024),
+        default_plan=reader.plan("PINGHOME_DEFAULT_PLAN", plans.DEFAULT_PLAN),
     )
     twilio = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)
     if any(twilio) and not all(twilio):
@@ -240,6 +244,16 @@ class _Reader:
         except ValueError:
             raise SettingsError(f"{name} must be a rate such as '10/minute'; got {value!r}") from None
         return value
+
+    def plan(self, name, default):
+        value = self._raw(name)
+        if value is None:
+            return default
+        try:
+            return plans.named(value)
+        except ValueError as exc:
+            raise SettingsError(f"{name} must name a plan as 'name' or 'name/version': "
+                                f"{exc}") from None
 
     def regions(self, name):
         value = self._raw(name) or "local"

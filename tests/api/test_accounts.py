@@ -30,6 +30,13 @@ def test_sign_up_creates_an_unconfirmed_account_with_organisation_and_owned_team
     assert Membership.get(Membership.team == team).role == "owner"
 
 
+def test_a_new_organisation_gets_the_plan_the_settings_name(settings):
+    customer = accounts.sign_up(name="Ada", surname="Lovelace", email=unique_email(),
+                                password=PASSWORD, now=clock.now(),
+                                settings=settings.replace(default_plan=("free", "v1")))
+    assert (customer.organisation.plan, customer.organisation.plan_version) == ("free", "v1")
+
+
 def test_sign_up_mails_a_six_digit_code(client, smtp_sink):
     _, body = sign_up(client)
     mail = smtp_sink.wait_for(body["email"])[0]

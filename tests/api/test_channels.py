@@ -9,6 +9,7 @@ import pytest
 
 from models import channels
 from models.channels import NotificationChannel
+from models.organisations import Organisation
 from tests.factories.organisations import make_cast
 from tests.factories.accounts import bearer
 from tests.polling import wait_until
@@ -208,6 +209,7 @@ def test_include_and_exclude_types_filter_the_list(client, cast, webhook_sink):
 
 
 def test_the_plan_limits_channels_per_owner(client, cast):
+    Organisation.update(plan="free").execute()
     base, headers = personal(cast)
     statuses = [create(client, base, headers, "email", f"c{n}@example.com").status_code
                 for n in range(6)]

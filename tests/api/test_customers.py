@@ -15,6 +15,7 @@ def cast(settings):
 
 
 def test_the_profile_carries_teams_organisation_and_plan_limits(client, cast):
+    Organisation.update(plan="free").execute()
     response = client.simulate_get(f"/v1/customer/{cast.alice.id}", headers=bearer(cast.alice_token))
     assert response.status_code == 200
     profile = response.json

@@ -80,6 +80,7 @@ def test_a_malformed_body_is_a_400(client, cast):
 
 
 def test_the_plan_limits_the_number_of_servers(client, cast, service):
+    Organisation.update(plan="free").execute()
     for _ in range(2):                               # the free plan allows two
         assert create(client, cast, service).status_code == 201
     response = create(client, cast, service)

@@ -8,7 +8,7 @@ import pytest
 
 from models import clock
 from models.invitations import Invitation
-from models.organisations import Membership, Team
+from models.organisations import Membership, Organisation, Team
 from tests.factories.accounts import bearer, make_customer, sign_in, unique_email
 from tests.factories.organisations import first_team, join, make_cast, make_service, make_team
 
@@ -40,12 +40,31 @@ def test_teams_are_paged(client, cast):
 
 
 def test_the_plan_limits_the_number_of_teams(client, settings, cast):
+    Organisation.update(plan="free").execute()
     statuses = [client.simulate_post("/v1/team", json={"name": f"T{n}"},
                                      headers=bearer(cast.alice_token)).status_code
                 for n in range(3)]
     assert statuses == [201, 403, 403]   # the free plan allows 2 teams
     refused = client.simulate_post("/v1/team", json={"name": "x"}, headers=bearer(cast.alice_token))
     assert refused.json["error"]["code"] == "plan_limit_reached"
+
+
+def test_a_new_organisation_is_on_the_self_hosted_plan_which_limits_nothing(client, cast):
+    headers = bearer(cast.alice_token)
+    profile = client.simulate_get(f"/v1/customer/{cast.alice.id}", headers=headers).json
+    assert (profile["organisation"]["plan"], profile["organisation"]["plan_version"]) == (
+        "self-hosted", "v1")
+    limits = client.simulate_get("/v1/plan/self-hosted/v1/limits", headers=headers).json
+    assert all(limit["unlimited"] for limit in limits["modules"])
+    statuses = [client.simulate_post("/v1/team", json={"name": f"T{n}"},
+                                     headers=headers).status_code for n in range(3)]
+    assert statuses == [201, 201, 201]       # the free plan would refuse the second
+    service = make_service(cast.team)
+    monitor = client.simulate_post("/v1/resource", headers=headers, json={
+        "name": "Fast", "type": "http", "url": "https://example.com/", "interval": 10,
+        "timeout": 5, "service_id": str(service.id)})
+    assert monitor.status_code == 201, monitor.json
+    assert monitor.json["interval"] == 10
 
 
 def test_managers_rename_teams_and_users_cannot(client, settings):
@@ -329,6 +348,7 @@ def test_an_invitation_is_deleted_by_its_address(client, cast):
 
 
 def test_invitations_count_against_the_member_limit(client, cast):
+    Organisation.update(plan="free").execute()
     statuses = [invite(client, cast)[0].status_code for _ in range(2)]
     assert statuses == [201, 403]   # free plan: 3 members; Alice and Bob plus one invitation
 
