@@ -115,17 +115,18 @@ def _email_taken() -> Conflict:
                     fields={"email": "already registered"}, code="email_taken")
 
 
-def confirm_account(*, email: str, code: str, settings, now) -> Customer:
-    """Confirms the account if `code` is its latest, unexpired, unused confirmation code."""
+def confirm_account(*, email: str, code: str, settings, now, ip: str | None) -> Customer:
+    """Confirms the account if `code` is its latest, unexpired, unused confirmation code.
+
+    Rate limited by email and by the client's address (`ip`). Every failure answers alike,
+    for an unknown address and an account confirmed already too (see `_check_anonymously`)."""
     email = email.lower()
-    ratelimit.hit(settings.code_rate_limit, "code-check", email)
+    _limit_code_checks(email, ip, settings=settings)
     customer = Customer.get_or_none(Customer.email == email)
-    if customer is None:
-        raise CodeInvalid("The confirmation code is wrong.", fields={"confirmation_code": "wrong"})
-    if customer.is_confirmed:
-        raise Conflict("This account is already confirmed; sign in.", code="already_confirmed")
-    checked = check_code(customer, CONFIRM_ACCOUNT, code, field="confirmation_code",
-                          settings=settings, now=now)
+    if customer is not None and customer.is_confirmed:
+        customer = None        # nothing to confirm: answered as for an unknown address
+    checked = _check_anonymously(customer, CONFIRM_ACCOUNT, code, field="confirmation_code",
+                                 settings=settings, now=now)
     with database.atomic():
         spend_code(checked, field="confirmation_code", now=now)
         Customer.update(confirmed_at=now).where(Customer.id == customer.id).execute()
@@ -217,16 +218,19 @@ def request_password_recovery(*, email: str, settings, now) -> None:
         send_code(customer, RECOVER_PASSWORD, settings=settings, now=now)
 
 
-def recover_password(*, email: str, code: str, password: str, settings, now) -> None:
+def recover_password(*, email: str, code: str, password: str, settings, now,
+                     ip: str | None) -> None:
     """Sets a new password with a mailed recovery code and ends every session of the account.
-    The code proves the address, so an unconfirmed account becomes confirmed."""
+    The code proves the address, so an unconfirmed account becomes confirmed.
+
+    Rate limited by email and by the client's address (`ip`); a code dies after its
+    attempts, from whichever addresses they came. Every failure answers alike, for an
+    unknown address too (see `_check_anonymously`)."""
     email = email.lower()
-    ratelimit.hit(settings.code_rate_limit, "code-check", email)
+    _limit_code_checks(email, ip, settings=settings)
     customer = Customer.get_or_none(Customer.email == email)
-    if customer is None:
-        raise CodeInvalid("The recovery code is wrong.", fields={"code": "wrong"})
-    checked = check_code(customer, RECOVER_PASSWORD, code, field="code",
-                          settings=settings, now=now)
+    checked = _check_anonymously(customer, RECOVER_PASSWORD, code, field="code",
+                                 settings=settings, now=now)
     with database.atomic():
         spend_code(checked, field="code", now=now)
         _set_password(customer, password, now=now)
@@ -384,6 +388,29 @@ def check_code(customer, purpose, code, *, field, settings, now) -> OneTimeCode:
     if not hmac.compare_digest(latest.code_hash, _code_digest(settings, customer, purpose, code)):
         raise CodeInvalid("The code is wrong.", fields={field: "wrong"})
     return latest
+
+
+def _limit_code_checks(email: str, ip: str | None, *, settings) -> None:
+    """Code guesses are counted per email and per client address, so one address cannot try
+    codes for many accounts (each code also dies after `code_max_attempts`)."""
+    ratelimit.hit(settings.code_rate_limit, "code-check", email)
+    if ip:
+        ratelimit.hit(settings.code_rate_limit, "code-check-ip", ip)
+
+
+_ANONYMOUS_REFUSAL = "The code is wrong or has expired; ask for a new one."
+
+
+def _check_anonymously(customer: Customer | None, purpose, code, *, field, settings,
+                       now) -> OneTimeCode:
+    """`check_code` for the endpoints anyone may call with any email (confirmation, recovery):
+    an unknown account (`None`), no code, a used, replaced, expired or exhausted code and a
+    wrong one all answer the same 422, so the answer tells no one who has an account. An
+    unknown account runs the same lookup (it finds nothing), so the two take about as long."""
+    try:
+        return check_code(customer, purpose, code, field=field, settings=settings, now=now)
+    except (CodeInvalid, CodeExpired, TooManyRequests):   # only the code's own refusals
+        raise CodeInvalid(_ANONYMOUS_REFUSAL, fields={field: "wrong or expired"}) from None
 
 
 def spend_code(checked: OneTimeCode, *, field, now) -> None:

@@ -27,7 +27,8 @@ class AccountCollection(Resource):
         """Confirm the account with the mailed code."""
         body = req.context.body
         customer = accounts.confirm_account(email=body.email, code=body.confirmation_code,
-                                            settings=self.settings, now=clock.now())
+                                            settings=self.settings, now=clock.now(),
+                                            ip=req.remote_addr)
         resp.media = {**schemas.account_out(customer), "message": "Account confirmed."}
 
 
@@ -92,7 +93,7 @@ class Password(Resource):
         Every session of the account ends."""
         body = req.context.body
         accounts.recover_password(email=body.email, code=body.code, password=body.password,
-                                  settings=self.settings, now=clock.now())
+                                  settings=self.settings, now=clock.now(), ip=req.remote_addr)
         resp.media = {"message": "Password changed; sign in with the new password."}
 
     def on_put(self, req, resp):

@@ -11,6 +11,18 @@ from tests.factories.accounts import (PASSWORD, bearer, code_from_outbox, make_c
                                       sign_in, unique_email)
 
 
+REFUSED_CONFIRMATION = {"error": {
+    "code": "code_invalid", "message": "The code is wrong or has expired; ask for a new one.",
+    "fields": {"confirmation_code": "wrong or expired"}}}
+REFUSED_RECOVERY = {"error": {
+    "code": "code_invalid", "message": "The code is wrong or has expired; ask for a new one.",
+    "fields": {"code": "wrong or expired"}}}
+
+
+def other_than(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
 def sign_up(client, **overrides):
     body = {"name": "John", "surname": "Smith", "email": unique_email(),
             "password": "examplePassw0rd!", **overrides}
@@ -129,8 +141,7 @@ def test_a_code_works_once(client):
     confirmation = {"email": body["email"], "confirmation_code": code_from_outbox(body["email"])}
     assert client.simulate_patch("/v1/account", json=confirmation).status_code == 200
     again = client.simulate_patch("/v1/account", json=confirmation)
-    assert again.status_code == 409
-    assert again.json["error"]["code"] == "already_confirmed"
+    assert (again.status_code, again.json) == (422, REFUSED_CONFIRMATION)
 
 
 def test_an_expired_code_is_refused(client, settings):
@@ -139,8 +150,8 @@ def test_an_expired_code_is_refused(client, settings):
     (accounts.OneTimeCode.update(expires_at=clock.now() - dt.timedelta(seconds=1)).execute())
     response = client.simulate_patch("/v1/account", json={"email": body["email"],
                                                           "confirmation_code": code})
-    assert response.status_code == 422
-    assert response.json["error"]["code"] == "code_expired"
+    assert (response.status_code, response.json) == (422, REFUSED_CONFIRMATION)
+    assert not accounts.Customer.get(accounts.Customer.email == body["email"]).is_confirmed
 
 
 def test_a_code_dies_after_a_few_wrong_attempts_even_the_right_one(client, settings):
@@ -153,8 +164,8 @@ def test_a_code_dies_after_a_few_wrong_attempts_even_the_right_one(client, setti
         assert response.status_code == 422
     response = client.simulate_patch("/v1/account", json={"email": body["email"],
                                                           "confirmation_code": code})
-    assert response.status_code == 429
-    assert response.json["error"]["code"] == "code_attempts_exhausted"
+    assert (response.status_code, response.json) == (422, REFUSED_CONFIRMATION)
+    assert not accounts.Customer.get(accounts.Customer.email == body["email"]).is_confirmed
 
 
 def test_resending_mails_a_new_code_and_the_old_one_stops_working(client, smtp_sink):
@@ -178,6 +189,70 @@ def test_resending_for_an_unknown_address_answers_alike_and_mails_nothing(client
     response = client.simulate_post("/v1/account/confirmation-code", json={"email": email})
     assert response.status_code == 200
     assert smtp_sink.to(email) == []
+
+
+def test_confirming_answers_alike_for_an_unknown_address_and_every_known_one(client, settings):
+    unconfirmed = make_customer(settings, confirmed=False)
+    code = code_from_outbox(unconfirmed.email)
+    confirmed = make_customer(settings)
+    answers = {
+        "unknown": client.simulate_patch("/v1/account", json={
+            "email": unique_email(), "confirmation_code": code}),
+        "wrong code": client.simulate_patch("/v1/account", json={
+            "email": unconfirmed.email, "confirmation_code": other_than(code)}),
+        "confirmed already": client.simulate_patch("/v1/account", json={
+            "email": confirmed.email, "confirmation_code": code}),
+    }
+    accounts.OneTimeCode.update(expires_at=clock.now() - dt.timedelta(seconds=1)).execute()
+    answers["expired"] = client.simulate_patch("/v1/account", json={
+        "email": unconfirmed.email, "confirmation_code": code})
+    assert {name: (answer.status_code, answer.json) for name, answer in answers.items()} == {
+        name: (422, REFUSED_CONFIRMATION) for name in answers}
+
+
+def test_recovering_answers_alike_for_an_unknown_address_and_every_known_one(client, settings):
+    without_code, with_code = make_customer(settings), make_customer(settings)
+    client.simulate_post("/v1/account/password", json={"email": with_code.email})
+    code = code_from_outbox(with_code.email)
+    def attempt(email, guess):
+        return client.simulate_patch("/v1/account/password", json={
+            "email": email, "code": guess, "password": "brand-new-pass-2"})
+    answers = {"unknown": attempt(unique_email(), code),
+               "no recovery asked": attempt(without_code.email, code),
+               "wrong code": attempt(with_code.email, other_than(code))}
+    assert {name: (answer.status_code, answer.json) for name, answer in answers.items()} == {
+        name: (422, REFUSED_RECOVERY) for name in answers}
+
+
+@pytest.mark.parametrize("path, field", [("/v1/account", "confirmation_code"),
+                                         ("/v1/account/password", "code")])
+def test_one_address_cannot_try_codes_for_many_accounts(client, settings, path, field):
+    limit = int(settings.code_rate_limit.split("/")[0])
+    victims = [make_customer(settings, confirmed=False) for _ in range(limit + 1)]
+    def guess(victim, address):
+        return client.simulate_patch(path, remote_addr=address, json={
+            "email": victim.email, field: "000000", "password": "brand-new-pass-2"})
+    statuses = [guess(victim, "203.0.113.7").status_code for victim in victims]
+    assert statuses == [422] * limit + [429]
+    refused = guess(victims[-1], "203.0.113.7")
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert guess(victims[-1], "198.51.100.9").status_code == 422   # the address is limited
+
+
+def test_a_recovery_code_dies_after_its_attempts_from_every_address(client, settings):
+    customer = make_customer(settings)
+    client.simulate_post("/v1/account/password", json={"email": customer.email})
+    code = code_from_outbox(customer.email)
+    def attempt(guess, n):
+        return client.simulate_patch(
+            "/v1/account/password", remote_addr=f"198.51.100.{n}",
+            json={"email": customer.email, "code": guess, "password": "brand-new-pass-2"})
+    for n in range(settings.code_max_attempts):
+        assert attempt(other_than(code), n).status_code == 422
+    late = attempt(code, 99)
+    assert (late.status_code, late.json) == (422, REFUSED_RECOVERY)
+    assert client.simulate_post("/v1/auth", json={"email": customer.email,
+                                                  "password": PASSWORD}).status_code == 200
 
 
 def test_code_checks_are_rate_limited(client, settings):
@@ -329,8 +404,7 @@ def test_a_recovery_code_cannot_be_reused(client, settings):
             "password": "brand-new-pass-2"}
     assert client.simulate_patch("/v1/account/password", json=body).status_code == 200
     again = client.simulate_patch("/v1/account/password", json={**body, "password": "other-pass-3"})
-    assert again.status_code == 422
-    assert again.json["error"]["fields"] == {"code": "already used"}
+    assert (again.status_code, again.json) == (422, REFUSED_RECOVERY)
 
 
 def test_recovery_refuses_a_weak_new_password(client, settings):

@@ -21,7 +21,7 @@ def make_customer(settings, *, email: str | None = None, password: str = PASSWOR
                                 password=password, settings=settings, now=clock.now())
     if confirmed:
         accounts.confirm_account(email=customer.email, code=code_from_outbox(customer.email),
-                                 settings=settings, now=clock.now())
+                                 settings=settings, now=clock.now(), ip=None)
     return accounts.Customer.get_by_id(customer.id)
 
 
