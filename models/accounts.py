@@ -89,10 +89,17 @@ class IssuedTokens:
 
 # -- sign-up and confirmation ---------------------------------------------------------------
 
-def sign_up(*, name: str, surname: str, email: str, password: str, settings, now) -> Customer:
+def sign_up(*, name: str, surname: str, email: str, password: str, settings, now,
+            ip: str | None) -> Customer:
     """Creates an unconfirmed account with its organisation and first team (as owner), and
-    mails a confirmation code. A taken email is a `Conflict`, also under a race (unique key)."""
+    mails a confirmation code. A taken email is a `Conflict`, also under a race (unique key).
+
+    Rate limited per client address (`ip`), and the code mail counts against the address it
+    goes to, as resends do, so sign-ups cannot be used to mail strangers."""
     email = email.lower()
+    if ip:
+        ratelimit.hit(settings.sign_up_rate_limit, "sign-up-ip", ip)
+    limit_code_mail(email, settings=settings)
     if Customer.select().where(Customer.email == email).exists():
         raise _email_taken()
     try:
@@ -133,11 +140,12 @@ def confirm_account(*, email: str, code: str, settings, now, ip: str | None) -> 
     return Customer.get_by_id(customer.id)
 
 
-def resend_confirmation(*, email: str, settings, now) -> None:
+def resend_confirmation(*, email: str, settings, now, ip: str | None) -> None:
     """Mails a new confirmation code (the old one stops working) if the account exists and is
-    unconfirmed; answers the same either way, so the endpoint tells no one who has an account."""
+    unconfirmed; answers the same either way, so the endpoint tells no one who has an account.
+    Rate limited per client address and per address mailed, alike for unknown addresses."""
     email = email.lower()
-    ratelimit.hit(settings.code_rate_limit, "code-send", email)
+    _limit_code_requests(email, ip, settings=settings)
     customer = Customer.get_or_none(Customer.email == email)
     if customer is None or customer.is_confirmed:
         return
@@ -207,10 +215,11 @@ def sign_out(caller: Caller, *, now) -> None:
 
 # -- passwords ------------------------------------------------------------------------------
 
-def request_password_recovery(*, email: str, settings, now) -> None:
-    """Mails a recovery code if the account exists; answers the same either way."""
+def request_password_recovery(*, email: str, settings, now, ip: str | None) -> None:
+    """Mails a recovery code if the account exists; answers the same either way. Rate limited
+    per client address and per address mailed, alike for unknown addresses."""
     email = email.lower()
-    ratelimit.hit(settings.code_rate_limit, "code-send", email)
+    _limit_code_requests(email, ip, settings=settings)
     customer = Customer.get_or_none(Customer.email == email)
     if customer is None:
         return
@@ -388,6 +397,18 @@ def check_code(customer, purpose, code, *, field, settings, now) -> OneTimeCode:
     if not hmac.compare_digest(latest.code_hash, _code_digest(settings, customer, purpose, code)):
         raise CodeInvalid("The code is wrong.", fields={field: "wrong"})
     return latest
+
+
+def limit_code_mail(address: str, *, settings) -> None:
+    """Counts one code mail to `address`, whichever route asks for it (sign-up, resend,
+    recovery, sign-in address change), so no one can make us mail a stranger much."""
+    ratelimit.hit(settings.code_send_rate_limit, "code-mail", address)
+
+
+def _limit_code_requests(email: str, ip: str | None, *, settings) -> None:
+    if ip:
+        ratelimit.hit(settings.code_send_rate_limit, "code-send-ip", ip)
+    limit_code_mail(email, settings=settings)
 
 
 def _limit_code_checks(email: str, ip: str | None, *, settings) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import peewee
 
 from models import organisations, ratelimit
-from models.accounts import CHANGE_EMAIL, Customer, check_code, send_code, spend_code
+from models.accounts import (CHANGE_EMAIL, Customer, check_code, limit_code_mail, send_code,
+                             spend_code)
 from models.db import UtcDateTimeField, UUIDModel, database, serialized
 from models.errors import Conflict
 from models.organisations import Membership, Organisation, Team
@@ -35,9 +36,11 @@ def update_profile(caller, *, name: str | None, surname: str | None) -> Customer
 
 
 def request_email_change(caller, *, email: str, settings, now) -> None:
-    """Mails a code to the new address; the sign-in address changes only once it is confirmed."""
+    """Mails a code to the new address; the sign-in address changes only once it is confirmed.
+    Rate limited per account and per address mailed (`limit_code_mail`)."""
     email = email.lower()
-    ratelimit.hit(settings.code_rate_limit, "code-send", str(caller.customer.id))
+    ratelimit.hit(settings.code_send_rate_limit, "code-send-customer", str(caller.customer.id))
+    limit_code_mail(email, settings=settings)
     if email == caller.customer.email:
         raise Conflict("This is already your sign-in address.", fields={"email": "unchanged"},
                        code="email_unchanged")

@@ -17,7 +17,7 @@ class AccountCollection(Resource):
     def on_post(self, req, resp):
         """Sign up: creates an unconfirmed account and mails a confirmation code."""
         customer = accounts.sign_up(**req.context.body.model_dump(), settings=self.settings,
-                                    now=clock.now())
+                                    now=clock.now(), ip=req.remote_addr)
         resp.status = falcon.HTTP_201
         resp.media = {**schemas.account_out(customer),
                       "message": f"Account created; a confirmation code was sent to "
@@ -39,7 +39,7 @@ class ConfirmationCode(Resource):
     def on_post(self, req, resp):
         """Resend the sign-up confirmation code (the previous code stops working)."""
         accounts.resend_confirmation(email=req.context.body.email, settings=self.settings,
-                                     now=clock.now())
+                                     now=clock.now(), ip=req.remote_addr)
         resp.media = {"message": "If an unconfirmed account uses this address, a new "
                                  "confirmation code is on its way."}
 
@@ -83,7 +83,8 @@ class Password(Resource):
     def on_post(self, req, resp):
         """Recover the password: mails a recovery code."""
         accounts.request_password_recovery(email=req.context.body.email,
-                                           settings=self.settings, now=clock.now())
+                                           settings=self.settings, now=clock.now(),
+                                           ip=req.remote_addr)
         resp.media = {"message": "If an account uses this address, a recovery code is on "
                                  "its way."}
 

@@ -23,10 +23,10 @@ def other_than(code: str) -> str:
     return f"{(int(code) + 1) % 1_000_000:06d}"
 
 
-def sign_up(client, **overrides):
+def sign_up(client, remote_addr=None, **overrides):
     body = {"name": "John", "surname": "Smith", "email": unique_email(),
             "password": "examplePassw0rd!", **overrides}
-    return client.simulate_post("/v1/account", json=body), body
+    return client.simulate_post("/v1/account", json=body, remote_addr=remote_addr), body
 
 
 # -- sign-up ------------------------------------------------------------------------------
@@ -44,7 +44,7 @@ def test_sign_up_creates_an_unconfirmed_account_with_organisation_and_owned_team
 
 def test_a_new_organisation_gets_the_plan_the_settings_name(settings):
     customer = accounts.sign_up(name="Ada", surname="Lovelace", email=unique_email(),
-                                password=PASSWORD, now=clock.now(),
+                                password=PASSWORD, now=clock.now(), ip=None,
                                 settings=settings.replace(default_plan=("free", "v1")))
     assert (customer.organisation.plan, customer.organisation.plan_version) == ("free", "v1")
 
@@ -105,6 +105,42 @@ def test_an_oversized_body_is_a_413_and_creates_nothing(client, settings):
     assert response.status_code == 413
     assert response.json["error"]["code"] == "body_too_large"
     assert accounts.Customer.select().count() == 0
+
+
+def test_sign_ups_from_one_address_are_limited_per_hour(client, settings, smtp_sink):
+    limit = int(settings.sign_up_rate_limit.split("/")[0])
+    statuses = [sign_up(client, remote_addr="203.0.113.7")[0].status_code for _ in range(limit)]
+    assert statuses == [201] * limit
+    refused, body = sign_up(client, remote_addr="203.0.113.7")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert not accounts.Customer.select().where(accounts.Customer.email == body["email"]).exists()
+    assert sign_up(client, remote_addr="198.51.100.9")[0].status_code == 201   # per address
+
+
+def test_code_mails_to_one_address_are_limited_whatever_the_route_and_the_client(
+        client, settings, smtp_sink):
+    limit = int(settings.code_send_rate_limit.split("/")[0])
+    _, body = sign_up(client, remote_addr="198.51.100.1")
+    email = body["email"]
+    resends = [client.simulate_post("/v1/account/confirmation-code", json={"email": email},
+                                    remote_addr=f"198.51.100.{n}").status_code
+               for n in range(2, limit + 2)]
+    assert resends == [200] * (limit - 1) + [429]
+    recovery = client.simulate_post("/v1/account/password", json={"email": email},
+                                    remote_addr="198.51.100.99")
+    assert recovery.status_code == 429
+    smtp_sink.wait_for(email, count=limit)
+    assert accounts.OneTimeCode.select().count() == limit
+
+
+@pytest.mark.parametrize("path", ["/v1/account/confirmation-code", "/v1/account/password"])
+def test_code_requests_from_one_address_are_limited_for_unknown_addresses_alike(
+        client, settings, path):
+    limit = int(settings.code_send_rate_limit.split("/")[0])
+    statuses = [client.simulate_post(path, json={"email": unique_email()},
+                                     remote_addr="203.0.113.7").status_code
+                for _ in range(limit + 1)]
+    assert statuses == [200] * limit + [429]
 
 
 # -- confirmation -------------------------------------------------------------------------

@@ -61,6 +61,15 @@ def test_the_sign_in_address_changes_only_once_the_new_one_is_confirmed(client, 
     assert reused.status_code == 422
 
 
+def test_address_change_codes_are_limited_per_address_mailed(client, settings, cast):
+    limit = int(settings.code_send_rate_limit.split("/")[0])
+    change = lambda token, email: client.simulate_put(  # noqa: E731
+        "/v1/customer/username", json={"email": email}, headers=bearer(token)).status_code
+    assert [change(cast.bob_token, "target@example.com") for _ in range(limit)] == [200] * limit
+    assert change(cast.alice_token, "target@example.com") == 429
+    assert change(cast.alice_token, "alice.new@example.com") == 200
+
+
 def test_a_taken_address_is_a_conflict(client, cast):
     response = client.simulate_put("/v1/customer/username", json={"email": cast.charlie.email},
                                    headers=bearer(cast.bob_token))
