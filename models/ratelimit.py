@@ -1,4 +1,5 @@
-"""Rate limits on abuse-prone operations (sign-in, code checks), counted in Redis when there is one.
+"""Rate limits on abuse-prone operations (sign-in, sign-up, code checks, messages sent on
+request), counted in Redis when there is one.
 
 Uses the `limits` library: a moving window, so a burst at a window's edge cannot double the rate.
 Without Redis the counters live in this process's memory, which is exact for the embedded form.
@@ -30,10 +31,25 @@ def reset() -> None:
 
 def hit(rate: str, scope: str, key: str) -> None:
     """Counts one attempt at `scope` by `key`; raises `TooManyRequests` past `rate`."""
-    item = limits.parse(rate)
-    if _limiter.hit(item, scope, key.lower()):
-        return
-    reset_at = _limiter.get_window_stats(item, scope, key.lower()).reset_time
+    hit_all((rate, scope, key))
+
+
+def hit_all(*checks: tuple[str, str, str]) -> None:
+    """Counts one attempt against each `(rate, scope, key)`, or against none if any of them is
+    spent already (a refused request uses up no other budget); raises `TooManyRequests` with
+    the wait of the first one spent. Two requests racing past the test are still each
+    counted, and refused, by the hits."""
+    parsed = [(limits.parse(rate), scope, key.lower()) for rate, scope, key in checks]
+    for item, scope, key in parsed:
+        if not _limiter.test(item, scope, key):
+            _refuse(item, scope, key)
+    for item, scope, key in parsed:
+        if not _limiter.hit(item, scope, key):
+            _refuse(item, scope, key)
+
+
+def _refuse(item, scope: str, key: str):
+    reset_at = _limiter.get_window_stats(item, scope, key).reset_time
     retry_after = max(1, math.ceil(reset_at - time.time()))
     raise TooManyRequests(f"Too many attempts; try again in {retry_after} seconds.",
                           retry_after_seconds=retry_after)

@@ -46,6 +46,8 @@ class Settings:
     code_rate_limit: str = "10/minute"
     sign_up_rate_limit: str = "5/hour"
     code_send_rate_limit: str = "5/hour"
+    channel_send_rate_limit: str = "5/hour"
+    organisation_send_rate_limit: str = "50/hour"
     mail_max_attempts: int = 8
     public_url: str = "http://127.0.0.1:8000"
     gateway_url: str = "http://127.0.0.1:8001"
@@ -121,6 +123,9 @@ def load_settings(environ: dict | None = None) -> Settings:
         code_rate_limit=reader.rate("PINGHOME_CODE_RATE_LIMIT", "10/minute"),
         sign_up_rate_limit=reader.rate("PINGHOME_SIGN_UP_RATE_LIMIT", "5/hour"),
         code_send_rate_limit=reader.rate("PINGHOME_CODE_SEND_RATE_LIMIT", "5/hour"),
+        channel_send_rate_limit=reader.rate("PINGHOME_CHANNEL_SEND_RATE_LIMIT", "5/hour"),
+        organisation_send_rate_limit=reader.rate("PINGHOME_ORGANISATION_SEND_RATE_LIMIT",
+                                                 "50/hour"),
         mail_max_attempts=reader.integer("PINGHOME_MAIL_MAX_ATTEMPTS", 8, low=1, high=50),
         public_url=(reader.url("PINGHOME_PUBLIC_URL", schemes={"http", "https"})
                     or f"http://127.0.0.1:{reader.integer('PORT', 8000, low=1, high=65535)}"

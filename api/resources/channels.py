@@ -87,7 +87,8 @@ class ChannelTest(ChannelResource):
     def on_post(self, req, resp, **ids):
         """Send a real test message through the channel at `priority`."""
         delivery = channels.test_channel(self.owner(req, ids),
-                                         priority=req.context.body.priority, now=clock.now())
+                                         priority=req.context.body.priority,
+                                         settings=self.settings, now=clock.now())
         resp.media = {"message": "A test message is on its way; the channel's last_delivery "
                                  "shows how it went.", "delivery_id": str(delivery.id)}
 

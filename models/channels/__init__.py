@@ -1,7 +1,7 @@
 """Notification channels (personal and team) and the deliveries sent over them."""
 from models.channels.deliveries import (Message, Refused, TransportError,  # noqa: F401
-                                        deliver, queue_delivery, requeue_stalled, signature,
-                                        signing_key)
+                                        deliver, limit_sends, queue_delivery, requeue_stalled,
+                                        signature, signing_key)
 from models.channels.operations import (Owner, create_channel, delete_channels,  # noqa: F401
                                         deliverable_channels, last_deliveries, list_channels,
                                         owner_for, set_enabled, test_channel, update_channel,

@@ -230,6 +230,45 @@ def test_a_test_message_really_goes_out_and_is_reported(client, cast, webhook_si
     wait_until(lambda: listed(client, base, headers)[0]["last_delivery"]["status"] == "sent")
 
 
+def test_messages_to_one_channel_are_limited_per_hour_even_across_a_delete(client, cast,
+                                                                           settings):
+    limit = int(settings.channel_send_rate_limit.split("/")[0])
+    base, headers = personal(cast)
+    post = lambda path, body: client.simulate_post(  # noqa: E731
+        f"{base}/notification-channel{path}", json=body, headers=headers)
+    assert create(client, base, headers, "sms", "+994551234567").status_code == 201
+    tests = [post("/test", {"priority": 1}).status_code for _ in range(limit - 1)]
+    assert tests == [200] * (limit - 1)
+    refused = post("/test", {"priority": 1})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    resend = client.simulate_put(f"{base}/notification-channel", headers=headers,
+                                 json={"value": "+994551234567", "priority": 1})
+    assert resend.status_code == 429
+    assert channels.Delivery.select().count() == limit
+    client.simulate_delete(f"{base}/notification-channel", query_string="priority=1",
+                           headers=headers)
+    assert create(client, base, headers, "sms", "+994551234567").status_code == 429
+    assert create(client, base, headers, "sms", "+994557654321").status_code == 201
+
+
+def test_messages_sent_on_request_are_limited_per_organisation(client, cast, settings):
+    limit = int(settings.organisation_send_rate_limit.split("/")[0])
+    alice, (team_base, bob) = personal(cast), team(cast, cast.bob_token)
+    statuses = [create(client, *(alice if n % 2 else (team_base, bob)), "email",
+                       f"c{n}@example.com").status_code for n in range(limit)]
+    assert statuses == [201] * limit
+    refused = create(client, *alice, "email", "one-more@example.com")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert NotificationChannel.select().count() == limit
+    assert client.simulate_post(f"{team_base}/notification-channel/test", json={"priority": 1},
+                                headers=bob).status_code == 429
+    invitation = client.simulate_post(f"/v1/team/{cast.team.id}/invitation",
+                                      json={"channel_value": "new@example.com"},
+                                      headers=bearer(cast.alice_token))
+    assert invitation.status_code == 429
+    assert channels.Delivery.select().count() == limit
+
+
 def test_a_failing_peer_is_retried_and_its_error_shown(client, cast, webhook_sink):
     webhook_sink.answers["/broken"] = (500, b"down")
     base, headers = team(cast)

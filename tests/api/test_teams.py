@@ -337,6 +337,20 @@ def test_a_reminder_resends_with_a_fresh_link_and_is_rate_limited(client, cast, 
     assert client.simulate_get(f"/v1/invitation/{first}").status_code == 404
 
 
+def test_invitations_to_one_address_are_limited_per_hour_deletions_included(client, cast,
+                                                                             settings, smtp_sink):
+    limit = int(settings.channel_send_rate_limit.split("/")[0])
+    address, path = unique_email("invitee"), f"/v1/team/{cast.team.id}/invitation"
+    statuses = []
+    for _ in range(limit + 1):
+        statuses.append(invite(client, cast, value=address)[0].status_code)
+        client.simulate_delete(path, json={"channel_value": address},
+                               headers=bearer(cast.alice_token))
+    assert statuses == [201] * limit + [429]
+    assert len(smtp_sink.wait_for(address, count=limit)) == limit
+    assert invite(client, cast)[0].status_code == 201      # another address may be invited
+
+
 def test_an_invitation_is_deleted_by_its_address(client, cast):
     _, body = invite(client, cast)
     path = f"/v1/team/{cast.team.id}/invitation"
