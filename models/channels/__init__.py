@@ -7,4 +7,4 @@ from models.channels.operations import (Owner, create_channel, delete_channels, 
                                         owner_for, set_enabled, test_channel, update_channel,
                                         verify_channel)
 from models.channels.tables import Delivery, NotificationChannel  # noqa: F401
-from models.channels.values import CHAT_TYPES, TYPES, apprise_url  # noqa: F401
+from models.channels.values import CHAT_TYPES, TYPES, apprise_url, shown  # noqa: F401

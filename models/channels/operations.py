@@ -30,6 +30,7 @@ class Owner:
     kind: str             # "customer" or "team"
     id: object
     organisation: Organisation
+    shows_secrets: bool   # the caller may see signing secrets and whole webhook/chat values
 
     @property
     def column(self):
@@ -38,14 +39,16 @@ class Owner:
 
 def owner_for(caller, kind: str, owner_id, role: str = "user") -> Owner:
     """The channels' owner: the caller themself (another customer's id is not found), or a
-    team in which the caller holds `role`."""
+    team in which the caller holds `role`. Secrets show to the customer themself and to a
+    team's managers and owners, not to its users."""
     if kind == "customer":
         if str(owner_id) != str(caller.customer.id):
             raise NotFound("No such customer.")
         return Owner("customer", caller.customer.id,
-                     Organisation.get_by_id(caller.organisation_id))
-    team = organisations.team_for(caller, owner_id, role)
-    return Owner("team", team.id, Organisation.get_by_id(team.organisation_id))
+                     Organisation.get_by_id(caller.organisation_id), shows_secrets=True)
+    team, held = organisations.team_and_role(caller, owner_id, role)
+    return Owner("team", team.id, Organisation.get_by_id(team.organisation_id),
+                 shows_secrets=organisations.outranks(held, "manager"))
 
 
 def create_channel(owner: Owner, *, type: str, value: str, settings, now) -> NotificationChannel:

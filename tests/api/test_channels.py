@@ -9,7 +9,7 @@ import pytest
 
 from models import channels
 from models.channels import NotificationChannel
-from models.organisations import Organisation
+from models.organisations import Membership, Organisation
 from tests.factories.organisations import make_cast
 from tests.factories.accounts import bearer
 from tests.polling import wait_until
@@ -299,6 +299,28 @@ def test_team_channels_are_read_by_users_and_changed_by_managers(client, setting
     from models.organisations import Membership
     Membership.update(role="manager").where(Membership.customer == cast.bob.id).execute()
     assert create(client, base, bob, "email", "a@example.com").status_code == 201
+
+
+SLACK = "https://hooks.slack.com/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7"
+
+
+def test_a_teams_users_see_no_signing_secret_and_no_whole_webhook_or_chat_value(client, settings,
+                                                                              webhook_sink):
+    cast = make_cast(settings, bob_role="user")
+    base, alice = team(cast)
+    create(client, base, alice, "webhook", f"{webhook_sink.url}/hooks/s3cr3t?key=k3y")
+    create(client, base, alice, "slack", SLACK)
+    create(client, base, alice, "email", "ops@example.com")
+    seen = listed(client, base, bearer(cast.bob_token))
+    assert [c["value"] for c in seen] == ["http://127.0.0.1/…", "https://hooks.slack.com/…",
+                                          "ops@example.com"]
+    assert "signing_secret" not in seen[0]
+    owned = listed(client, base, alice)
+    assert [c["value"] for c in owned][:2] == [f"{webhook_sink.url}/hooks/s3cr3t?key=k3y", SLACK]
+    assert owned[0]["signing_secret"] == channels.signing_key(settings, owned[0]["id"]).hex()
+    Membership.update(role="manager").where(Membership.customer == cast.bob.id).execute()
+    secrets = lambda found: [(c["value"], c.get("signing_secret")) for c in found]  # noqa: E731
+    assert secrets(listed(client, base, bearer(cast.bob_token))) == secrets(owned)
 
 
 def test_another_customers_personal_channels_are_not_found(client, cast):

@@ -31,6 +31,18 @@ def test_a_created_team_is_owned_by_its_creator_and_listed(client, cast):
     assert set(by_name["Ops"]) >= {"id", "name", "member_count", "created_at"}
 
 
+@pytest.mark.parametrize("role", ["user", "manager"])
+def test_only_an_owner_of_one_of_the_organisations_teams_creates_a_team(client, settings, role):
+    cast = make_cast(settings, bob_role=role)
+    refused = client.simulate_post("/v1/team", json={"name": "Mine"},
+                                   headers=bearer(cast.bob_token))
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "role_required"
+    assert Team.select().where(Team.organisation == cast.team.organisation_id).count() == 1
+    join(make_team(cast.alice), cast.bob, "owner")
+    assert client.simulate_post("/v1/team", json={"name": "Mine"},
+                                headers=bearer(cast.bob_token)).status_code == 201
+
+
 def test_teams_are_paged(client, cast):
     for number in range(3):
         make_team(cast.alice, name=f"T{number}")
