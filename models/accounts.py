@@ -16,7 +16,7 @@ import argon2
 import peewee
 
 from models import mail, ratelimit
-from models.db import UtcDateTimeField, UUIDModel, database
+from models.db import BaseModel, UtcDateTimeField, UUIDModel, database
 from models.errors import (CodeExpired, CodeInvalid, Conflict, Invalid, NotConfirmed,
                            NotFound, TooManyRequests, Unauthenticated)
 from models.organisations import Organisation, create_organisation, create_team, teams_of
@@ -55,6 +55,14 @@ class Session(UUIDModel):
     revoked_at = UtcDateTimeField(null=True)
     ip = peewee.CharField(max_length=64, null=True)
     user_agent = peewee.CharField(max_length=255, null=True)
+
+
+class SpentRefreshToken(BaseModel):
+    """A refresh token swapped already (its hash), and the session it belonged to. A session
+    is one token family: rotation moves the row on, and this is how a replay is recognised."""
+    refresh_hash = peewee.CharField(max_length=64, primary_key=True)
+    session = peewee.ForeignKeyField(Session, backref="spent_tokens", on_delete="CASCADE")
+    spent_at = UtcDateTimeField()
 
 
 class OneTimeCode(UUIDModel):
@@ -173,26 +181,48 @@ def sign_in(*, email: str, password: str, settings, now, ip: str | None = None,
 
 
 def refresh_session(*, refresh_token: str, settings, now) -> tuple[Customer, IssuedTokens]:
-    """Swaps a refresh token for a new pair; the old pair stops working (rotation)."""
+    """Swaps a refresh token for a new pair; the old pair stops working (rotation).
+
+    The session is the token family. A refresh token presented again after it was swapped
+    means two holders have it, one of them a thief: the session ends, so the pair it was
+    swapped into (whoever holds it) stops working too, and its owner signs in again."""
+    presented = _digest(settings, refresh_token)
     session = (Session.select(Session, Customer).join(Customer)
-               .where(Session.refresh_hash == _digest(settings, refresh_token),
+               .where(Session.refresh_hash == presented,
                       Session.revoked_at.is_null(), Session.refresh_expires_at > now)
                .first())
     if session is None:
+        spent = SpentRefreshToken.get_or_none(SpentRefreshToken.refresh_hash == presented)
+        if spent is not None:
+            _end_family(spent.session_id, now=now)
+            raise _replayed()
         raise Unauthenticated("The refresh token is invalid, expired or revoked; sign in again.",
                               code="invalid_token")
     tokens = _new_tokens(settings, now)
-    rotated = (Session.update(access_hash=_digest(settings, tokens.access_token),
-                              refresh_hash=_digest(settings, tokens.refresh_token),
-                              access_expires_at=tokens.access_expires_at,
-                              refresh_expires_at=tokens.refresh_expires_at)
-               .where(Session.id == session.id,
-                      Session.refresh_hash == _digest(settings, refresh_token))
-               .execute())
-    if rotated != 1:   # a concurrent refresh with the same token won
-        raise Unauthenticated("The refresh token was already used; sign in again.",
-                              code="invalid_token")
+    with database.atomic():
+        rotated = (Session.update(access_hash=_digest(settings, tokens.access_token),
+                                  refresh_hash=_digest(settings, tokens.refresh_token),
+                                  access_expires_at=tokens.access_expires_at,
+                                  refresh_expires_at=tokens.refresh_expires_at)
+                   .where(Session.id == session.id, Session.refresh_hash == presented,
+                          Session.revoked_at.is_null())
+                   .execute())
+        if rotated == 1:
+            SpentRefreshToken.create(refresh_hash=presented, session=session.id, spent_at=now)
+    if rotated != 1:   # a concurrent refresh with the same token won: a replay too
+        _end_family(session.id, now=now)
+        raise _replayed()
     return session.customer, tokens
+
+
+def _end_family(session_id, *, now) -> None:
+    Session.update(revoked_at=now).where(Session.id == session_id,
+                                         Session.revoked_at.is_null()).execute()
+
+
+def _replayed() -> Unauthenticated:
+    return Unauthenticated("This refresh token was used already, so someone else may hold it: "
+                           "its session has ended; sign in again.", code="invalid_token")
 
 
 def authenticate(token: str, *, settings, now) -> Caller:

@@ -405,6 +405,28 @@ def test_a_refresh_token_swaps_for_a_new_pair_once(client, settings):
     assert reused.status_code == 401
 
 
+@pytest.mark.parametrize("rotations", [1, 3])
+def test_a_replayed_refresh_token_ends_the_whole_session_family(client, settings, rotations):
+    customer = make_customer(settings)
+    stolen = sign_in(settings, customer)
+    other_session = sign_in(settings, customer)
+    current = stolen.refresh_token
+    for _ in range(rotations):
+        rotated = client.simulate_post("/v1/auth/refresh", json={"refresh_token": current})
+        assert rotated.status_code == 200
+        current, access = rotated.json["refresh_token"], rotated.json["access_token"]
+    profile = f"/v1/customer/{customer.id}"
+    assert client.simulate_get(profile, headers=bearer(access)).status_code == 200
+    replayed = client.simulate_post("/v1/auth/refresh",
+                                    json={"refresh_token": stolen.refresh_token})
+    assert replayed.status_code == 401 and replayed.json["error"]["code"] == "invalid_token"
+    assert client.simulate_get(profile, headers=bearer(access)).status_code == 401
+    assert client.simulate_post("/v1/auth/refresh",
+                                json={"refresh_token": current}).status_code == 401
+    assert client.simulate_get(profile, headers=bearer(other_session.access_token)
+                               ).status_code == 200       # another sign-in is another family
+
+
 # -- password recovery and change ---------------------------------------------------------
 
 def test_password_recovery_by_mailed_code_sets_the_new_password_and_ends_sessions(
