@@ -54,10 +54,14 @@ def invite(caller, team_id, *, channel_type: str, channel_value: str, role: str,
     """Sends an invitation (owners only). Refused for a current member and for an address
     with a pending invitation; a declined or expired one is replaced. Rate limited per
     invited address and per organisation (`channels.limit_sends`), deletions in between
-    included."""
+    included. Its `type` is `existing_account` for an account of the inviting organisation
+    only: an account elsewhere is `new_account` too, so inviting tells no one who else has
+    an account."""
     team = organisations.team_for(caller, team_id, "owner")
     value = normalise(channel_type, channel_value)
-    existing = Customer.get_or_none(Customer.email == value) if channel_type == "email" else None
+    existing = Customer.get_or_none(Customer.email == value,
+                                    Customer.organisation == team.organisation_id
+                                    ) if channel_type == "email" else None
     with serialized():
         if existing and Membership.select().where(Membership.team == team,
                                                   Membership.customer == existing).exists():

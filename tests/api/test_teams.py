@@ -230,6 +230,17 @@ def test_an_email_invitation_is_mailed_with_a_link_and_listed(client, cast, smtp
             for i in listed] == [(body["channel_value"], "email", cast.alice.email, "pending")]
 
 
+def test_inviting_tells_no_one_whether_an_outside_address_has_an_account(client, settings,
+                                                                         cast):
+    colleague = make_customer(settings)
+    join(make_team(cast.alice), colleague)               # in Alice's organisation, not her team
+    types = {who: invite(client, cast, value=email)[0].json["type"]
+             for who, email in (("nobody", unique_email()), ("outsider", cast.charlie.email),
+                                ("colleague", colleague.email))}
+    assert types == {"nobody": "new_account", "outsider": "new_account",
+                     "colleague": "existing_account"}
+
+
 def test_an_sms_invitation_goes_through_the_sms_provider(client, cast, twilio, settings):
     response, _ = invite(client, cast, value="+994 55 123 45 67", channel_type="sms")
     assert response.status_code == 201 and response.json["channel_value"] == "+994551234567"
