@@ -105,8 +105,7 @@ def sign_up(*, name: str, surname: str, email: str, password: str, settings, now
     Rate limited per client address (`ip`), and the code mail counts against the address it
     goes to, as resends do, so sign-ups cannot be used to mail strangers."""
     email = email.lower()
-    if ip:
-        ratelimit.hit(settings.sign_up_rate_limit, "sign-up-ip", ip)
+    ratelimit.hit_client(settings.sign_up_rate_limit, "sign-up-ip", ip)
     limit_code_mail(email, settings=settings)
     if Customer.select().where(Customer.email == email).exists():
         raise _email_taken()
@@ -168,8 +167,7 @@ def sign_in(*, email: str, password: str, settings, now, ip: str | None = None,
     """Checks the credentials and opens a session. Rate limited by email and by address."""
     email = email.lower()
     ratelimit.hit(settings.sign_in_rate_limit, "sign-in", email)
-    if ip:
-        ratelimit.hit(settings.sign_in_rate_limit, "sign-in-ip", ip)
+    ratelimit.hit_client(settings.sign_in_rate_limit, "sign-in-ip", ip)
     customer = Customer.get_or_none(Customer.email == email)
     if not _password_matches(customer, password):
         raise Unauthenticated("Wrong email or password.", code="wrong_credentials")
@@ -436,8 +434,7 @@ def limit_code_mail(address: str, *, settings) -> None:
 
 
 def _limit_code_requests(email: str, ip: str | None, *, settings) -> None:
-    if ip:
-        ratelimit.hit(settings.code_send_rate_limit, "code-send-ip", ip)
+    ratelimit.hit_client(settings.code_send_rate_limit, "code-send-ip", ip)
     limit_code_mail(email, settings=settings)
 
 
@@ -445,8 +442,7 @@ def _limit_code_checks(email: str, ip: str | None, *, settings) -> None:
     """Code guesses are counted per email and per client address, so one address cannot try
     codes for many accounts (each code also dies after `code_max_attempts`)."""
     ratelimit.hit(settings.code_rate_limit, "code-check", email)
-    if ip:
-        ratelimit.hit(settings.code_rate_limit, "code-check-ip", ip)
+    ratelimit.hit_client(settings.code_rate_limit, "code-check-ip", ip)
 
 
 _ANONYMOUS_REFUSAL = "The code is wrong or has expired; ask for a new one."

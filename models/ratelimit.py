@@ -6,6 +6,7 @@ Without Redis the counters live in this process's memory, which is exact for the
 """
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 
@@ -32,6 +33,26 @@ def reset() -> None:
 def hit(rate: str, scope: str, key: str) -> None:
     """Counts one attempt at `scope` by `key`; raises `TooManyRequests` past `rate`."""
     hit_all((rate, scope, key))
+
+
+def hit_client(rate: str, scope: str, ip: str | None) -> None:
+    """`hit` by a client's address (nothing without one, as for calls that come from no
+    request). An IPv6 address counts as its /64: a host or a home gets a whole /64 and may
+    pick any address in it, so per-address limits would not hold."""
+    if ip:
+        hit(rate, scope, client_key(ip))
+
+
+def client_key(ip: str) -> str:
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return ip
+    if address.version == 6 and address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def hit_all(*checks: tuple[str, str, str]) -> None:

@@ -117,6 +117,15 @@ def test_sign_ups_from_one_address_are_limited_per_hour(client, settings, smtp_s
     assert sign_up(client, remote_addr="198.51.100.9")[0].status_code == 201   # per address
 
 
+def test_ipv6_sign_ups_are_limited_per_64_since_a_host_may_pick_any_address_in_it(client,
+                                                                                 settings):
+    limit = int(settings.sign_up_rate_limit.split("/")[0])
+    statuses = [sign_up(client, remote_addr=f"2001:db8:1:2::{n + 1:x}")[0].status_code
+                for n in range(limit + 1)]
+    assert statuses == [201] * limit + [429]
+    assert sign_up(client, remote_addr="2001:db8:1:3::1")[0].status_code == 201
+
+
 def test_code_mails_to_one_address_are_limited_whatever_the_route_and_the_client(
         client, settings, smtp_sink):
     limit = int(settings.code_send_rate_limit.split("/")[0])
