@@ -52,6 +52,10 @@ def test_values_are_parsed():
     ("PINGHOME_LOG_LEVEL", "loud"),
     ("PINGHOME_SIGN_IN_RATE_LIMIT", "lots"),
     ("PINGHOME_SECRET_KEY", "short"),
+    ("PINGHOME_SIGN_UP_RATE_LIMIT", "lots"),
+    ("PINGHOME_CODE_SEND_RATE_LIMIT", "5 an hour"),
+    ("PINGHOME_CHANNEL_SEND_RATE_LIMIT", "often"),
+    ("PINGHOME_ORGANISATION_SEND_RATE_LIMIT", "50/fortnight"),
     ("PINGHOME_DEFAULT_PLAN", "gold"),
     ("PINGHOME_DEFAULT_PLAN", "free/v9"),
 ])
