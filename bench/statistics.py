@@ -100,7 +100,7 @@ def prepare(postgres, count: int, now: dt.datetime) -> list:
     prepare_runtime(settings)
     db.migrate(settings.data_dir)
     customer = accounts.sign_up(name="Bench", surname="Mark", email="bench@example.com",
-                                password="correct-horse-1", settings=settings, now=now)
+                                password="correct-horse-1", settings=settings, now=now, ip=None)
     team = organisations.teams_of(customer)[0][0]
     service = services.create_service(accounts.Caller(customer=customer, session_id=None),
                                       name="Bench", team_id=team.id, now=now)

@@ -16,7 +16,7 @@ import argon2
 import peewee
 
 from models import mail, ratelimit
-from models.db import UtcDateTimeField, UUIDModel, database
+from models.db import BaseModel, UtcDateTimeField, UUIDModel, database
 from models.errors import (CodeExpired, CodeInvalid, Conflict, Invalid, NotConfirmed,
                            NotFound, TooManyRequests, Unauthenticated)
 from models.organisations import Organisation, create_organisation, create_team, teams_of
@@ -57,6 +57,14 @@ class Session(UUIDModel):
     user_agent = peewee.CharField(max_length=255, null=True)
 
 
+class SpentRefreshToken(BaseModel):
+    """A refresh token swapped already (its hash), and the session it belonged to. A session
+    is one token family: rotation moves the row on, and this is how a replay is recognised."""
+    refresh_hash = peewee.CharField(max_length=64, primary_key=True)
+    session = peewee.ForeignKeyField(Session, backref="spent_tokens", on_delete="CASCADE")
+    spent_at = UtcDateTimeField()
+
+
 class OneTimeCode(UUIDModel):
     customer = peewee.ForeignKeyField(Customer, backref="codes", on_delete="CASCADE")
     purpose = peewee.CharField(max_length=32)
@@ -89,15 +97,22 @@ class IssuedTokens:
 
 # -- sign-up and confirmation ---------------------------------------------------------------
 
-def sign_up(*, name: str, surname: str, email: str, password: str, settings, now) -> Customer:
+def sign_up(*, name: str, surname: str, email: str, password: str, settings, now,
+            ip: str | None) -> Customer:
     """Creates an unconfirmed account with its organisation and first team (as owner), and
-    mails a confirmation code. A taken email is a `Conflict`, also under a race (unique key)."""
+    mails a confirmation code. A taken email is a `Conflict`, also under a race (unique key).
+
+    Rate limited per client address (`ip`), and the code mail counts against the address it
+    goes to, as resends do, so sign-ups cannot be used to mail strangers."""
     email = email.lower()
+    ratelimit.hit_client(settings.sign_up_rate_limit, "sign-up-ip", ip)
+    limit_code_mail(email, settings=settings)
     if Customer.select().where(Customer.email == email).exists():
         raise _email_taken()
     try:
         with database.atomic():
-            organisation = create_organisation(name=f"{name} {surname}".strip(), now=now)
+            organisation = create_organisation(name=f"{name} {surname}".strip(),
+                                               plan=settings.default_plan, now=now)
             customer = Customer.create(
                 organisation=organisation, email=email, name=name, surname=surname,
                 password_hash=_hasher.hash(password), created_at=now, password_changed_at=now)
@@ -114,28 +129,30 @@ def _email_taken() -> Conflict:
                     fields={"email": "already registered"}, code="email_taken")
 
 
-def confirm_account(*, email: str, code: str, settings, now) -> Customer:
-    """Confirms the account if `code` is its latest, unexpired, unused confirmation code."""
+def confirm_account(*, email: str, code: str, settings, now, ip: str | None) -> Customer:
+    """Confirms the account if `code` is its latest, unexpired, unused confirmation code.
+
+    Rate limited by email and by the client's address (`ip`). Every failure answers alike,
+    for an unknown address and an account confirmed already too (see `_check_anonymously`)."""
     email = email.lower()
-    ratelimit.hit(settings.code_rate_limit, "code-check", email)
+    _limit_code_checks(email, ip, settings=settings)
     customer = Customer.get_or_none(Customer.email == email)
-    if customer is None:
-        raise CodeInvalid("The confirmation code is wrong.", fields={"confirmation_code": "wrong"})
-    if customer.is_confirmed:
-        raise Conflict("This account is already confirmed; sign in.", code="already_confirmed")
-    checked = check_code(customer, CONFIRM_ACCOUNT, code, field="confirmation_code",
-                          settings=settings, now=now)
+    if customer is not None and customer.is_confirmed:
+        customer = None        # nothing to confirm: answered as for an unknown address
+    checked = _check_anonymously(customer, CONFIRM_ACCOUNT, code, field="confirmation_code",
+                                 settings=settings, now=now)
     with database.atomic():
         spend_code(checked, field="confirmation_code", now=now)
         Customer.update(confirmed_at=now).where(Customer.id == customer.id).execute()
     return Customer.get_by_id(customer.id)
 
 
-def resend_confirmation(*, email: str, settings, now) -> None:
+def resend_confirmation(*, email: str, settings, now, ip: str | None) -> None:
     """Mails a new confirmation code (the old one stops working) if the account exists and is
-    unconfirmed; answers the same either way, so the endpoint tells no one who has an account."""
+    unconfirmed; answers the same either way, so the endpoint tells no one who has an account.
+    Rate limited per client address and per address mailed, alike for unknown addresses."""
     email = email.lower()
-    ratelimit.hit(settings.code_rate_limit, "code-send", email)
+    _limit_code_requests(email, ip, settings=settings)
     customer = Customer.get_or_none(Customer.email == email)
     if customer is None or customer.is_confirmed:
         return
@@ -150,8 +167,7 @@ def sign_in(*, email: str, password: str, settings, now, ip: str | None = None,
     """Checks the credentials and opens a session. Rate limited by email and by address."""
     email = email.lower()
     ratelimit.hit(settings.sign_in_rate_limit, "sign-in", email)
-    if ip:
-        ratelimit.hit(settings.sign_in_rate_limit, "sign-in-ip", ip)
+    ratelimit.hit_client(settings.sign_in_rate_limit, "sign-in-ip", ip)
     customer = Customer.get_or_none(Customer.email == email)
     if not _password_matches(customer, password):
         raise Unauthenticated("Wrong email or password.", code="wrong_credentials")
@@ -163,26 +179,48 @@ def sign_in(*, email: str, password: str, settings, now, ip: str | None = None,
 
 
 def refresh_session(*, refresh_token: str, settings, now) -> tuple[Customer, IssuedTokens]:
-    """Swaps a refresh token for a new pair; the old pair stops working (rotation)."""
+    """Swaps a refresh token for a new pair; the old pair stops working (rotation).
+
+    The session is the token family. A refresh token presented again after it was swapped
+    means two holders have it, one of them a thief: the session ends, so the pair it was
+    swapped into (whoever holds it) stops working too, and its owner signs in again."""
+    presented = _digest(settings, refresh_token)
     session = (Session.select(Session, Customer).join(Customer)
-               .where(Session.refresh_hash == _digest(settings, refresh_token),
+               .where(Session.refresh_hash == presented,
                       Session.revoked_at.is_null(), Session.refresh_expires_at > now)
                .first())
     if session is None:
+        spent = SpentRefreshToken.get_or_none(SpentRefreshToken.refresh_hash == presented)
+        if spent is not None:
+            _end_family(spent.session_id, now=now)
+            raise _replayed()
         raise Unauthenticated("The refresh token is invalid, expired or revoked; sign in again.",
                               code="invalid_token")
     tokens = _new_tokens(settings, now)
-    rotated = (Session.update(access_hash=_digest(settings, tokens.access_token),
-                              refresh_hash=_digest(settings, tokens.refresh_token),
-                              access_expires_at=tokens.access_expires_at,
-                              refresh_expires_at=tokens.refresh_expires_at)
-               .where(Session.id == session.id,
-                      Session.refresh_hash == _digest(settings, refresh_token))
-               .execute())
-    if rotated != 1:   # a concurrent refresh with the same token won
-        raise Unauthenticated("The refresh token was already used; sign in again.",
-                              code="invalid_token")
+    with database.atomic():
+        rotated = (Session.update(access_hash=_digest(settings, tokens.access_token),
+                                  refresh_hash=_digest(settings, tokens.refresh_token),
+                                  access_expires_at=tokens.access_expires_at,
+                                  refresh_expires_at=tokens.refresh_expires_at)
+                   .where(Session.id == session.id, Session.refresh_hash == presented,
+                          Session.revoked_at.is_null())
+                   .execute())
+        if rotated == 1:
+            SpentRefreshToken.create(refresh_hash=presented, session=session.id, spent_at=now)
+    if rotated != 1:   # a concurrent refresh with the same token won: a replay too
+        _end_family(session.id, now=now)
+        raise _replayed()
     return session.customer, tokens
+
+
+def _end_family(session_id, *, now) -> None:
+    Session.update(revoked_at=now).where(Session.id == session_id,
+                                         Session.revoked_at.is_null()).execute()
+
+
+def _replayed() -> Unauthenticated:
+    return Unauthenticated("This refresh token was used already, so someone else may hold it: "
+                           "its session has ended; sign in again.", code="invalid_token")
 
 
 def authenticate(token: str, *, settings, now) -> Caller:
@@ -205,10 +243,11 @@ def sign_out(caller: Caller, *, now) -> None:
 
 # -- passwords ------------------------------------------------------------------------------
 
-def request_password_recovery(*, email: str, settings, now) -> None:
-    """Mails a recovery code if the account exists; answers the same either way."""
+def request_password_recovery(*, email: str, settings, now, ip: str | None) -> None:
+    """Mails a recovery code if the account exists; answers the same either way. Rate limited
+    per client address and per address mailed, alike for unknown addresses."""
     email = email.lower()
-    ratelimit.hit(settings.code_rate_limit, "code-send", email)
+    _limit_code_requests(email, ip, settings=settings)
     customer = Customer.get_or_none(Customer.email == email)
     if customer is None:
         return
@@ -216,16 +255,19 @@ def request_password_recovery(*, email: str, settings, now) -> None:
         send_code(customer, RECOVER_PASSWORD, settings=settings, now=now)
 
 
-def recover_password(*, email: str, code: str, password: str, settings, now) -> None:
+def recover_password(*, email: str, code: str, password: str, settings, now,
+                     ip: str | None) -> None:
     """Sets a new password with a mailed recovery code and ends every session of the account.
-    The code proves the address, so an unconfirmed account becomes confirmed."""
+    The code proves the address, so an unconfirmed account becomes confirmed.
+
+    Rate limited by email and by the client's address (`ip`); a code dies after its
+    attempts, from whichever addresses they came. Every failure answers alike, for an
+    unknown address too (see `_check_anonymously`)."""
     email = email.lower()
-    ratelimit.hit(settings.code_rate_limit, "code-check", email)
+    _limit_code_checks(email, ip, settings=settings)
     customer = Customer.get_or_none(Customer.email == email)
-    if customer is None:
-        raise CodeInvalid("The recovery code is wrong.", fields={"code": "wrong"})
-    checked = check_code(customer, RECOVER_PASSWORD, code, field="code",
-                          settings=settings, now=now)
+    checked = _check_anonymously(customer, RECOVER_PASSWORD, code, field="code",
+                                 settings=settings, now=now)
     with database.atomic():
         spend_code(checked, field="code", now=now)
         _set_password(customer, password, now=now)
@@ -383,6 +425,39 @@ def check_code(customer, purpose, code, *, field, settings, now) -> OneTimeCode:
     if not hmac.compare_digest(latest.code_hash, _code_digest(settings, customer, purpose, code)):
         raise CodeInvalid("The code is wrong.", fields={field: "wrong"})
     return latest
+
+
+def limit_code_mail(address: str, *, settings) -> None:
+    """Counts one code mail to `address`, whichever route asks for it (sign-up, resend,
+    recovery, sign-in address change), so no one can make us mail a stranger much."""
+    ratelimit.hit(settings.code_send_rate_limit, "code-mail", address)
+
+
+def _limit_code_requests(email: str, ip: str | None, *, settings) -> None:
+    ratelimit.hit_client(settings.code_send_rate_limit, "code-send-ip", ip)
+    limit_code_mail(email, settings=settings)
+
+
+def _limit_code_checks(email: str, ip: str | None, *, settings) -> None:
+    """Code guesses are counted per email and per client address, so one address cannot try
+    codes for many accounts (each code also dies after `code_max_attempts`)."""
+    ratelimit.hit(settings.code_rate_limit, "code-check", email)
+    ratelimit.hit_client(settings.code_rate_limit, "code-check-ip", ip)
+
+
+_ANONYMOUS_REFUSAL = "The code is wrong or has expired; ask for a new one."
+
+
+def _check_anonymously(customer: Customer | None, purpose, code, *, field, settings,
+                       now) -> OneTimeCode:
+    """`check_code` for the endpoints anyone may call with any email (confirmation, recovery):
+    an unknown account (`None`), no code, a used, replaced, expired or exhausted code and a
+    wrong one all answer the same 422, so the answer tells no one who has an account. An
+    unknown account runs the same lookup (it finds nothing), so the two take about as long."""
+    try:
+        return check_code(customer, purpose, code, field=field, settings=settings, now=now)
+    except (CodeInvalid, CodeExpired, TooManyRequests):   # only the code's own refusals
+        raise CodeInvalid(_ANONYMOUS_REFUSAL, fields={field: "wrong or expired"}) from None
 
 
 def spend_code(checked: OneTimeCode, *, field, now) -> None:

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import peewee
 
-from models import organisations, ratelimit
-from models.accounts import CHANGE_EMAIL, Customer, check_code, send_code, spend_code
+from models import mail, organisations, ratelimit
+from models.accounts import (CHANGE_EMAIL, Customer, check_code, limit_code_mail, send_code,
+                             spend_code)
 from models.db import UtcDateTimeField, UUIDModel, database, serialized
 from models.errors import Conflict
 from models.organisations import Membership, Organisation, Team
@@ -35,17 +36,31 @@ def update_profile(caller, *, name: str | None, surname: str | None) -> Customer
 
 
 def request_email_change(caller, *, email: str, settings, now) -> None:
-    """Mails a code to the new address; the sign-in address changes only once it is confirmed."""
+    """Mails a code to the new address; the sign-in address changes only once it is confirmed.
+    An address another account signs in with gets a notice instead, and the caller the same
+    answer, so the endpoint tells no one who has an account (only the address's owner learns
+    it). Rate limited per account and per address mailed (`limit_code_mail`)."""
     email = email.lower()
-    ratelimit.hit(settings.code_rate_limit, "code-send", str(caller.customer.id))
+    ratelimit.hit(settings.code_send_rate_limit, "code-send-customer", str(caller.customer.id))
+    limit_code_mail(email, settings=settings)
     if email == caller.customer.email:
         raise Conflict("This is already your sign-in address.", fields={"email": "unchanged"},
                        code="email_unchanged")
-    if Customer.select().where(Customer.email == email).exists():
-        raise Conflict("Another account uses this address.", fields={"email": "taken"},
-                       code="email_taken")
+    # read before the transaction, which then starts by writing: on SQLite a transaction
+    # that read first cannot wait for the write lock (SQLITE_BUSY if a worker wrote meanwhile)
+    taken = Customer.select().where(Customer.email == email).exists()
     with database.atomic():
-        send_code(caller.customer, CHANGE_EMAIL, settings=settings, now=now, target=email)
+        if taken:
+            mail.queue_mail(email, _TAKEN_SUBJECT, _TAKEN_BODY, now=now)
+        else:
+            send_code(caller.customer, CHANGE_EMAIL, settings=settings, now=now, target=email)
+
+
+_TAKEN_SUBJECT = "Your address and Pinghome"
+_TAKEN_BODY = ("Hello,\n\nSomeone signed in to Pinghome asked to make this address the sign-in "
+               "address of their account. It is the sign-in address of an account already, so "
+               "it cannot be; nothing has changed. If it was you, sign in with this address "
+               "instead. If it was not, ignore this mail.\n")
 
 
 def confirm_email_change(caller, *, code: str, settings, now) -> Customer:

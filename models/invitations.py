@@ -52,10 +52,16 @@ class Invitation(UUIDModel):
 def invite(caller, team_id, *, channel_type: str, channel_value: str, role: str, settings,
            now) -> Invitation:
     """Sends an invitation (owners only). Refused for a current member and for an address
-    with a pending invitation; a declined or expired one is replaced."""
+    with a pending invitation; a declined or expired one is replaced. Rate limited per
+    invited address and per organisation (`channels.limit_sends`), deletions in between
+    included. Its `type` is `existing_account` for an account of the inviting organisation
+    only: an account elsewhere is `new_account` too, so inviting tells no one who else has
+    an account."""
     team = organisations.team_for(caller, team_id, "owner")
     value = normalise(channel_type, channel_value)
-    existing = Customer.get_or_none(Customer.email == value) if channel_type == "email" else None
+    existing = Customer.get_or_none(Customer.email == value,
+                                    Customer.organisation == team.organisation_id
+                                    ) if channel_type == "email" else None
     with serialized():
         if existing and Membership.select().where(Membership.team == team,
                                                   Membership.customer == existing).exists():
@@ -67,6 +73,7 @@ def invite(caller, team_id, *, channel_type: str, channel_value: str, role: str,
             raise Conflict("An invitation to this address is pending; send a reminder instead.",
                            fields={"channel_value": "invited already"}, code="already_invited")
         _ensure_room(team.organisation_id, now)
+        _limit_sends(team, value, settings=settings)
         if previous:
             previous.delete_instance()
         token = secrets.token_urlsafe(24)
@@ -112,6 +119,7 @@ def remind(caller, team_id, *, channel_value: str, settings, now) -> Invitation:
     if invitation.reminders_sent >= MAX_REMINDERS:
         raise TooManyRequests(f"This invitation was sent {MAX_REMINDERS + 1} times already.",
                               code="reminders_exhausted")
+    _limit_sends(team, invitation.channel_value, settings=settings)
     token = secrets.token_urlsafe(24)
     with database.atomic():
         (Invitation.update(token_hash=_digest(settings, token), last_sent_at=now,
@@ -192,6 +200,10 @@ def _ensure_room(organisation_id, now) -> None:
                .where(Team.organisation == organisation_id, Invitation.status == "pending",
                       Invitation.expires_at > now).count())
     plans.ensure_room(organisation, "members", members + pending)
+
+
+def _limit_sends(team, value: str, *, settings) -> None:
+    channels.limit_sends(team.organisation_id, f"invitation:{value}", settings=settings)
 
 
 def _send(invitation, token, team, sender, *, settings, now, reminder=False) -> None:

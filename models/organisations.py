@@ -1,7 +1,9 @@
 """Organisations, their teams, and who belongs to each team with which role.
 
 Roles mean: `user` reads, `manager` also changes the team's configuration (services, channels,
-monitors), `owner` also manages members and the team itself. A team always keeps an owner.
+monitors) and sees its secrets (push keys, signing secrets, webhook URLs), `owner` also manages
+members and the team itself; creating a team takes an owner of one of the organisation's teams.
+A team always keeps an owner.
 Access is by membership: a team the caller does not belong to is not found, whichever
 organisation it is in.
 """
@@ -40,8 +42,9 @@ class Membership(UUIDModel):
         indexes = ((("team", "customer"), True),)
 
 
-def create_organisation(*, name: str, now) -> Organisation:
-    return Organisation.create(name=name, created_at=now)
+def create_organisation(*, name: str, plan: tuple[str, str], now) -> Organisation:
+    """A new organisation on `plan` (name, version): the settings' default plan at sign-up."""
+    return Organisation.create(name=name, plan=plan[0], plan_version=plan[1], created_at=now)
 
 
 def create_team(organisation: Organisation, *, name: str, owner, now) -> Team:
@@ -74,18 +77,45 @@ def membership(caller, team_id) -> Membership:
 
 def team_for(caller, team_id, role: str = "user") -> Team:
     """The team `team_id` if the caller holds at least `role` in it (`Forbidden` otherwise)."""
+    return team_and_role(caller, team_id, role)[0]
+
+
+def team_and_role(caller, team_id, role: str = "user") -> tuple[Team, str]:
+    """`team_for`, with the role the caller holds in the team."""
     found = membership(caller, team_id)
-    if _RANK[found.role] < _RANK[role]:
+    if not outranks(found.role, role):
         raise Forbidden(f"This needs the {role} role in team '{found.team.name}'; you are "
                         f"{found.role}.", code="role_required")
-    return found.team
+    return found.team, found.role
+
+
+def outranks(held: str, needed: str) -> bool:
+    """Whether the role `held` includes what `needed` may do."""
+    return _RANK[held] >= _RANK[needed]
+
+
+def holds_role(caller, team_id, role: str) -> bool:
+    """Whether the caller holds at least `role` in team `team_id` (False if not a member)."""
+    found = (Membership.select(Membership.role)
+             .where(Membership.team == team_id, Membership.customer == caller.customer.id)
+             .first())
+    return found is not None and outranks(found.role, role)
 
 
 # -- teams --------------------------------------------------------------------------------
 
 def add_team(caller, *, name: str, now) -> Team:
-    """Creates a team in the caller's organisation with the caller as its owner."""
+    """Creates a team in the caller's organisation with the caller as its owner. Only an
+    owner of one of the organisation's teams may (`Forbidden` otherwise): a `user` or
+    `manager` would make themself an owner of something new."""
     organisation = Organisation.get_by_id(caller.organisation_id)
+    owns_a_team = (Membership.select().join(Team)
+                   .where(Team.organisation == organisation,
+                          Membership.customer == caller.customer.id, Membership.role == "owner")
+                   .exists())
+    if not owns_a_team:
+        raise Forbidden("Creating a team needs the owner role in one of the organisation's "
+                        "teams; ask an owner to create it.", code="role_required")
     with serialized():
         used = Team.select().where(Team.organisation == organisation).count()
         plans.ensure_room(organisation, "teams", used)

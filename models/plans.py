@@ -1,5 +1,9 @@
 """Plans and their limits: a versioned catalogue, so an organisation on an old version keeps the
-limits it signed up for when a new version changes them."""
+limits it signed up for when a new version changes them.
+
+`self-hosted` limits nothing: until billing exists every new organisation gets it (or the plan
+`PINGHOME_DEFAULT_PLAN` names), so a person trying Pinghome on their own machine meets no
+SaaS limit."""
 from __future__ import annotations
 
 import dataclasses
@@ -37,13 +41,14 @@ def _plan(teams, members, channels, uptime, heartbeats, servers, min_interval, r
 
 
 CATALOGUE: dict[tuple[str, str], tuple[Limit, ...]] = {
+    ("self-hosted", "v1"): _plan(*[UNLIMITED] * 11),
     ("free", "v1"): _plan(2, 3, 5, 20, 20, 2, 60, 2, 30, 1, 100),
     ("developer", "v1"): _plan(5, 10, 10, 100, 100, 10, 30, 3, 90, 3, 1_000),
     ("team", "v1"): _plan(20, 50, 25, 500, 500, 50, 20, 5, 180, 10, 10_000),
     ("business", "v1"): _plan(UNLIMITED, UNLIMITED, 50, 5_000, 5_000, 500, 10, UNLIMITED, 365,
                               50, UNLIMITED),
 }
-DEFAULT_PLAN = ("free", "v1")
+DEFAULT_PLAN = ("self-hosted", "v1")
 
 
 class PlanLimitReached(DomainError):
@@ -56,6 +61,18 @@ def limits(plan: str, version: str) -> tuple[Limit, ...]:
         return CATALOGUE[(plan, version)]
     except KeyError:
         raise NotFound(f"No plan {plan!r} in version {version!r}.") from None
+
+
+def named(text: str) -> tuple[str, str]:
+    """The catalogue's (plan, version) for `name` or `name/version`; a bare name means its
+    newest version. `ValueError` for a plan the catalogue does not have."""
+    name, _, version = text.strip().partition("/")
+    versions = sorted((v for n, v in CATALOGUE if n == name),
+                      key=lambda v: int(v.lstrip("v")) if v.lstrip("v").isdigit() else 0)
+    if not versions or (version and version not in versions):
+        known = ", ".join(f"{n}/{v}" for n, v in CATALOGUE)
+        raise ValueError(f"no plan {text.strip()!r} in the catalogue (known: {known})")
+    return name, version or versions[-1]
 
 
 def limit_value(organisation, key: str) -> int | None:

@@ -61,6 +61,11 @@ def owned_row(model, row_id, caller, role: str, *, missing: str):
     return row
 
 
+def holds_role(caller, service: Service, role: str) -> bool:
+    """Whether the caller holds at least `role` in the service's team."""
+    return organisations.holds_role(caller, service.team_id, role)
+
+
 def organisation_of(service: Service) -> organisations.Organisation:
     return (organisations.Organisation.select().join(Team)
             .where(Team.id == service.team_id).get())

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import limits
 
+from models import plans
+
 
 class SettingsError(ValueError):
     """A setting has a value we cannot run with; the message names the variable."""
@@ -42,6 +44,10 @@ class Settings:
     code_max_attempts: int = 5
     sign_in_rate_limit: str = "10/minute"
     code_rate_limit: str = "10/minute"
+    sign_up_rate_limit: str = "5/hour"
+    code_send_rate_limit: str = "5/hour"
+    channel_send_rate_limit: str = "5/hour"
+    organisation_send_rate_limit: str = "50/hour"
     mail_max_attempts: int = 8
     public_url: str = "http://127.0.0.1:8000"
     gateway_url: str = "http://127.0.0.1:8001"
@@ -57,6 +63,7 @@ class Settings:
     probe_batch_size: int = 200
     heartbeat_flush_seconds: float = 0.5
     worker_threads: int = 8
+    default_plan: tuple[str, str] = plans.DEFAULT_PLAN
 
     @property
     def is_embedded_broker(self) -> bool:
@@ -114,6 +121,11 @@ def load_settings(environ: dict | None = None) -> Settings:
         code_max_attempts=reader.integer("PINGHOME_CODE_MAX_ATTEMPTS", 5, low=1, high=20),
         sign_in_rate_limit=reader.rate("PINGHOME_SIGN_IN_RATE_LIMIT", "10/minute"),
         code_rate_limit=reader.rate("PINGHOME_CODE_RATE_LIMIT", "10/minute"),
+        sign_up_rate_limit=reader.rate("PINGHOME_SIGN_UP_RATE_LIMIT", "5/hour"),
+        code_send_rate_limit=reader.rate("PINGHOME_CODE_SEND_RATE_LIMIT", "5/hour"),
+        channel_send_rate_limit=reader.rate("PINGHOME_CHANNEL_SEND_RATE_LIMIT", "5/hour"),
+        organisation_send_rate_limit=reader.rate("PINGHOME_ORGANISATION_SEND_RATE_LIMIT",
+                                                 "50/hour"),
         mail_max_attempts=reader.integer("PINGHOME_MAIL_MAX_ATTEMPTS", 8, low=1, high=50),
         public_url=(reader.url("PINGHOME_PUBLIC_URL", schemes={"http", "https"})
                     or f"http://127.0.0.1:{reader.integer('PORT', 8000, low=1, high=65535)}"
@@ -138,6 +150,7 @@ def load_settings(environ: dict | None = None) -> Settings:
         heartbeat_flush_seconds=reader.number("PINGHOME_HEARTBEAT_FLUSH_SECONDS", 0.5, low=0,
                                               high=10),
         worker_threads=reader.integer("PINGHOME_WORKER_THREADS", 8, low=1, high=1024),
+        default_plan=reader.plan("PINGHOME_DEFAULT_PLAN", plans.DEFAULT_PLAN),
     )
     twilio = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)
     if any(twilio) and not all(twilio):
@@ -240,6 +253,16 @@ class _Reader:
         except ValueError:
             raise SettingsError(f"{name} must be a rate such as '10/minute'; got {value!r}") from None
         return value
+
+    def plan(self, name, default):
+        value = self._raw(name)
+        if value is None:
+            return default
+        try:
+            return plans.named(value)
+        except ValueError as exc:
+            raise SettingsError(f"{name} must name a plan as 'name' or 'name/version': "
+                                f"{exc}") from None
 
     def regions(self, name):
         value = self._raw(name) or "local"

@@ -52,6 +52,12 @@ def test_values_are_parsed():
     ("PINGHOME_LOG_LEVEL", "loud"),
     ("PINGHOME_SIGN_IN_RATE_LIMIT", "lots"),
     ("PINGHOME_SECRET_KEY", "short"),
+    ("PINGHOME_SIGN_UP_RATE_LIMIT", "lots"),
+    ("PINGHOME_CODE_SEND_RATE_LIMIT", "5 an hour"),
+    ("PINGHOME_CHANNEL_SEND_RATE_LIMIT", "often"),
+    ("PINGHOME_ORGANISATION_SEND_RATE_LIMIT", "50/fortnight"),
+    ("PINGHOME_DEFAULT_PLAN", "gold"),
+    ("PINGHOME_DEFAULT_PLAN", "free/v9"),
 ])
 def test_a_bad_value_is_refused_naming_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):
@@ -64,3 +70,10 @@ def test_the_secret_key_is_generated_once_and_kept_private(tmp_path):
     assert first.secret_key == second.secret_key and len(first.secret_key) >= 32
     mode = os.stat(tmp_path / "secret_key").st_mode
     assert stat.S_IMODE(mode) == 0o600
+
+
+def test_new_organisations_get_the_self_hosted_plan_unless_another_is_named():
+    assert load_settings(KEY).default_plan == ("self-hosted", "v1")
+    assert load_settings({**KEY, "PINGHOME_DEFAULT_PLAN": "free"}).default_plan == ("free", "v1")
+    assert load_settings({**KEY, "PINGHOME_DEFAULT_PLAN": "team/v1"}).default_plan == ("team",
+                                                                                      "v1")

@@ -17,7 +17,7 @@ class AccountCollection(Resource):
     def on_post(self, req, resp):
         """Sign up: creates an unconfirmed account and mails a confirmation code."""
         customer = accounts.sign_up(**req.context.body.model_dump(), settings=self.settings,
-                                    now=clock.now())
+                                    now=clock.now(), ip=req.remote_addr)
         resp.status = falcon.HTTP_201
         resp.media = {**schemas.account_out(customer),
                       "message": f"Account created; a confirmation code was sent to "
@@ -27,7 +27,8 @@ class AccountCollection(Resource):
         """Confirm the account with the mailed code."""
         body = req.context.body
         customer = accounts.confirm_account(email=body.email, code=body.confirmation_code,
-                                            settings=self.settings, now=clock.now())
+                                            settings=self.settings, now=clock.now(),
+                                            ip=req.remote_addr)
         resp.media = {**schemas.account_out(customer), "message": "Account confirmed."}
 
 
@@ -38,7 +39,7 @@ class ConfirmationCode(Resource):
     def on_post(self, req, resp):
         """Resend the sign-up confirmation code (the previous code stops working)."""
         accounts.resend_confirmation(email=req.context.body.email, settings=self.settings,
-                                     now=clock.now())
+                                     now=clock.now(), ip=req.remote_addr)
         resp.media = {"message": "If an unconfirmed account uses this address, a new "
                                  "confirmation code is on its way."}
 
@@ -82,7 +83,8 @@ class Password(Resource):
     def on_post(self, req, resp):
         """Recover the password: mails a recovery code."""
         accounts.request_password_recovery(email=req.context.body.email,
-                                           settings=self.settings, now=clock.now())
+                                           settings=self.settings, now=clock.now(),
+                                           ip=req.remote_addr)
         resp.media = {"message": "If an account uses this address, a recovery code is on "
                                  "its way."}
 
@@ -92,7 +94,7 @@ class Password(Resource):
         Every session of the account ends."""
         body = req.context.body
         accounts.recover_password(email=body.email, code=body.code, password=body.password,
-                                  settings=self.settings, now=clock.now())
+                                  settings=self.settings, now=clock.now(), ip=req.remote_addr)
         resp.media = {"message": "Password changed; sign in with the new password."}
 
     def on_put(self, req, resp):

@@ -20,9 +20,9 @@ class ChannelResource(Resource):
         name per path level, so the two kinds keep their own names)."""
         return channels.owner_for(req.context.caller, self.kind, ids[f"{self.kind}_id"], role)
 
-    def shaped(self, channel) -> dict:
+    def shaped(self, channel, owner) -> dict:
         last = channels.last_deliveries([channel]).get(channel.id)
-        return schemas.channel_out(channel, last, self.settings)
+        return schemas.channel_out(channel, last, self.settings, owner.shows_secrets)
 
 
 class ChannelCollection(ChannelResource):
@@ -33,20 +33,18 @@ class ChannelCollection(ChannelResource):
 
     def on_post(self, req, resp, **ids):
         """Create a notification channel; a verification code goes out over it."""
-        body = req.context.body
-        channel = channels.create_channel(self.owner(req, ids), type=body.type,
-                                          value=body.value, settings=self.settings,
-                                          now=clock.now())
+        body, owner = req.context.body, self.owner(req, ids)
+        channel = channels.create_channel(owner, type=body.type, value=body.value,
+                                          settings=self.settings, now=clock.now())
         resp.status = falcon.HTTP_201
-        resp.media = self.shaped(channel)
+        resp.media = self.shaped(channel, owner)
 
     def on_put(self, req, resp, **ids):
         """Change the value of the channel at `priority`; it must be verified again."""
-        body = req.context.body
-        channel = channels.update_channel(self.owner(req, ids), priority=body.priority,
-                                          value=body.value, settings=self.settings,
-                                          now=clock.now())
-        resp.media = self.shaped(channel)
+        body, owner = req.context.body, self.owner(req, ids)
+        channel = channels.update_channel(owner, priority=body.priority, value=body.value,
+                                          settings=self.settings, now=clock.now())
+        resp.media = self.shaped(channel, owner)
 
     def on_delete(self, req, resp, **ids):
         """Delete the channels at `priority=3,4` (or `priority=3&priority=4`)."""
@@ -60,13 +58,12 @@ class ChannelList(ChannelResource):
 
     def on_get(self, req, resp, **ids):
         """The channels in priority order, filtered by `include_types` and `exclude_types`."""
-        query = req.context.query
-        found = channels.list_channels(self.owner(req, ids, "user"),
-                                       include_types=query.include_types,
+        query, owner = req.context.query, self.owner(req, ids, "user")
+        found = channels.list_channels(owner, include_types=query.include_types,
                                        exclude_types=query.exclude_types)
         last = channels.last_deliveries(found)
-        resp.media = page_of(found, query, lambda c: schemas.channel_out(c, last.get(c.id),
-                                                                          self.settings))
+        resp.media = page_of(found, query, lambda c: schemas.channel_out(
+            c, last.get(c.id), self.settings, owner.shows_secrets))
 
 
 class ChannelVerification(ChannelResource):
@@ -74,11 +71,10 @@ class ChannelVerification(ChannelResource):
 
     def on_patch(self, req, resp, **ids):
         """Verify the channel at `priority` with the code it received."""
-        body = req.context.body
-        channel = channels.verify_channel(self.owner(req, ids), priority=body.priority,
-                                          code=body.code, settings=self.settings,
-                                          now=clock.now())
-        resp.media = self.shaped(channel)
+        body, owner = req.context.body, self.owner(req, ids)
+        channel = channels.verify_channel(owner, priority=body.priority, code=body.code,
+                                          settings=self.settings, now=clock.now())
+        resp.media = self.shaped(channel, owner)
 
 
 class ChannelTest(ChannelResource):
@@ -87,7 +83,8 @@ class ChannelTest(ChannelResource):
     def on_post(self, req, resp, **ids):
         """Send a real test message through the channel at `priority`."""
         delivery = channels.test_channel(self.owner(req, ids),
-                                         priority=req.context.body.priority, now=clock.now())
+                                         priority=req.context.body.priority,
+                                         settings=self.settings, now=clock.now())
         resp.media = {"message": "A test message is on its way; the channel's last_delivery "
                                  "shows how it went.", "delivery_id": str(delivery.id)}
 
@@ -97,7 +94,7 @@ class ChannelEnabled(ChannelResource):
 
     def on_put(self, req, resp, **ids):
         """Enable or disable the channel at `priority`."""
-        body = req.context.body
-        channel = channels.set_enabled(self.owner(req, ids), priority=body.priority,
-                                       enabled=body.enabled, now=clock.now())
-        resp.media = self.shaped(channel)
+        body, owner = req.context.body, self.owner(req, ids)
+        channel = channels.set_enabled(owner, priority=body.priority, enabled=body.enabled,
+                                       now=clock.now())
+        resp.media = self.shaped(channel, owner)

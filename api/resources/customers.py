@@ -42,8 +42,9 @@ class Username(Resource):
         """Change your sign-in address: a code goes to the new one."""
         customers.request_email_change(req.context.caller, email=req.context.body.email,
                                        settings=self.settings, now=clock.now())
-        resp.media = {"message": "A confirmation code was sent to the new address; your "
-                                 "sign-in address changes once you enter it."}
+        resp.media = {"message": "If this address can become your sign-in address, a "
+                                 "confirmation code is on its way to it; your sign-in address "
+                                 "changes once you enter it."}
 
     def on_patch(self, req, resp):
         """Confirm the new sign-in address with the mailed code."""

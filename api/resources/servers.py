@@ -33,9 +33,10 @@ class ServerItem(Resource):
     PUT = schemas.ServerUpdate
 
     def on_get(self, req, resp, server_id):
-        """A server monitor with its push key and the command that installs its agent."""
-        server = servers.server_for(req.context.caller, server_id)
-        resp.media = schemas.server_out(server, self.settings)
+        """A server monitor; for managers and owners also its push key and the command that
+        installs its agent."""
+        server, shows_key = servers.server_view(req.context.caller, server_id)
+        resp.media = schemas.server_out(server, self.settings if shows_key else None)
 
     def on_put(self, req, resp, server_id):
         """Update a server monitor: the given fields change, the others stay."""

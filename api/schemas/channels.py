@@ -53,9 +53,12 @@ class ChannelDeletion(Query):
     priority: PriorityList
 
 
-def channel_out(channel, last_delivery, settings) -> dict:
+def channel_out(channel, last_delivery, settings, shows_secrets: bool) -> dict:
+    """A channel; without `shows_secrets` (a team's `user`) no signing secret, and webhook and
+    chat values (credentials themselves) cut to their host."""
+    value = channel.value if shows_secrets else channels.shown(channel.type, channel.value)
     shaped = {
-        "id": str(channel.id), "type": channel.type, "value": channel.value,
+        "id": str(channel.id), "type": channel.type, "value": value,
         "priority": channel.priority, "enabled": channel.enabled,
         "verified": channel.verified_at is not None,
         "verified_at": isoformat(channel.verified_at),
@@ -68,6 +71,6 @@ def channel_out(channel, last_delivery, settings) -> dict:
             "created_at": isoformat(last_delivery.created_at),
             "sent_at": isoformat(last_delivery.sent_at)},
     }
-    if channel.type == "webhook":
+    if channel.type == "webhook" and shows_secrets:
         shaped["signing_secret"] = channels.signing_key(settings, channel.id).hex()
     return shaped

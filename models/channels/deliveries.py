@@ -11,7 +11,7 @@ import hmac
 import json
 from typing import Callable
 
-from models import jobs, outbox
+from models import jobs, outbox, ratelimit
 from models.channels.tables import Delivery, NotificationChannel
 
 ACTOR = "notifications.deliver"
@@ -53,6 +53,19 @@ def queue_delivery(*, channel: NotificationChannel | None = None, type: str | No
                           status="pending", created_at=now)
     jobs.defer(ACTOR, str(row.id))
     return row
+
+
+def limit_sends(organisation_id, destination: str, *, settings) -> None:
+    """Counts one message sent on request (a channel's verification code or test message, an
+    invitation or its reminder) to `destination` (a channel, or an invited address, as a
+    string unique within the organisation) and to the organisation; `TooManyRequests` once
+    either is spent. Nobody has proved such a destination yet, so this is what keeps
+    Pinghome from being used to mail, text (paid) or post to strangers."""
+    digest = hashlib.sha256(destination.encode()).hexdigest()[:32]
+    ratelimit.hit_all((settings.channel_send_rate_limit, "destination-send",
+                       f"{organisation_id}:{digest}"),
+                      (settings.organisation_send_rate_limit, "organisation-send",
+                       str(organisation_id)))
 
 
 def deliver(delivery_id: str, *, transport: Transport, settings, now) -> str:

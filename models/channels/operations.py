@@ -15,7 +15,7 @@ import peewee
 
 from models import organisations, plans
 from models.accounts import Customer
-from models.channels.deliveries import queue_delivery
+from models.channels.deliveries import limit_sends, queue_delivery
 from models.channels.tables import Delivery, NotificationChannel
 from models.channels.values import normalise
 from models.db import locked, serialized
@@ -30,6 +30,7 @@ class Owner:
     kind: str             # "customer" or "team"
     id: object
     organisation: Organisation
+    shows_secrets: bool   # the caller may see signing secrets and whole webhook/chat values
 
     @property
     def column(self):
@@ -38,18 +39,21 @@ class Owner:
 
 def owner_for(caller, kind: str, owner_id, role: str = "user") -> Owner:
     """The channels' owner: the caller themself (another customer's id is not found), or a
-    team in which the caller holds `role`."""
+    team in which the caller holds `role`. Secrets show to the customer themself and to a
+    team's managers and owners, not to its users."""
     if kind == "customer":
         if str(owner_id) != str(caller.customer.id):
             raise NotFound("No such customer.")
         return Owner("customer", caller.customer.id,
-                     Organisation.get_by_id(caller.organisation_id))
-    team = organisations.team_for(caller, owner_id, role)
-    return Owner("team", team.id, Organisation.get_by_id(team.organisation_id))
+                     Organisation.get_by_id(caller.organisation_id), shows_secrets=True)
+    team, held = organisations.team_and_role(caller, owner_id, role)
+    return Owner("team", team.id, Organisation.get_by_id(team.organisation_id),
+                 shows_secrets=organisations.outranks(held, "manager"))
 
 
 def create_channel(owner: Owner, *, type: str, value: str, settings, now) -> NotificationChannel:
-    """Adds a channel last in the owner's order and sends its verification code over it."""
+    """Adds a channel last in the owner's order and sends its verification code over it.
+    Refused (429, nothing created) once the channel's or the organisation's sends are spent."""
     value = normalise(type, value)
     with serialized():
         _lock(owner)
@@ -59,6 +63,7 @@ def create_channel(owner: Owner, *, type: str, value: str, settings, now) -> Not
                        NotificationChannel.value == value).exists():
             raise Conflict(f"This {type} channel exists already.", fields={"value": "duplicate"},
                            code="duplicate_channel")
+        _limit_sends(owner, type, value, settings=settings)
         priority = (owned.select(peewee.fn.MAX(NotificationChannel.priority)).scalar() or 0) + 1
         channel = NotificationChannel.create(
             **{owner.kind: owner.id}, type=type, value=value, priority=priority,
@@ -78,12 +83,14 @@ def list_channels(owner: Owner, *, include_types=(), exclude_types=()) -> list[N
 
 def update_channel(owner: Owner, *, priority: int, value: str, settings, now) -> NotificationChannel:
     """Changes the value of the channel at `priority`; it is unverified until the new code,
-    sent over the new value, is entered. The same value again re-sends a code."""
+    sent over the new value, is entered. The same value again re-sends a code (rate limited
+    as every send on request is)."""
     with serialized():
         channel = _at(owner, priority)
         value = normalise(channel.type, value)
         if value == channel.value and channel.verified_at is not None:
             return channel
+        _limit_sends(owner, channel.type, value, settings=settings)
         (NotificationChannel.update(value=value, verified_at=None, updated_at=now)
          .where(NotificationChannel.id == channel.id).execute())
         channel = NotificationChannel.get_by_id(channel.id)
@@ -132,9 +139,11 @@ def delete_channels(owner: Owner, *, priorities: list[int]) -> int:
     return len(found)
 
 
-def test_channel(owner: Owner, *, priority: int, now) -> Delivery:
-    """Queues a real test message over the channel, verified or not."""
+def test_channel(owner: Owner, *, priority: int, settings, now) -> Delivery:
+    """Queues a real test message over the channel, verified or not; rate limited per channel
+    and per organisation, since an unverified channel may be anybody's address."""
     channel = _at(owner, priority)
+    _limit_sends(owner, channel.type, channel.value, settings=settings)
     return queue_delivery(channel=channel, kind="test", subject="Pinghome test message",
                           body="This is a test message from Pinghome: this channel works.",
                           payload={"type": "test", "channel_id": str(channel.id),
@@ -173,6 +182,13 @@ def _at(owner: Owner, priority: int) -> NotificationChannel:
     if channel is None:
         raise NotFound(f"No channel has priority {priority}.")
     return channel
+
+
+def _limit_sends(owner: Owner, type: str, value: str, *, settings) -> None:
+    """A channel is named by its owner and value, not its id, so deleting and creating it
+    again does not start its count afresh."""
+    limit_sends(owner.organisation.id, f"{owner.kind}:{owner.id}:{type}:{value}",
+                settings=settings)
 
 
 def _lock(owner: Owner) -> None:

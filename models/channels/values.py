@@ -17,6 +17,7 @@ from models.errors import Invalid
 
 TYPES = ("email", "sms", "webhook", "slack", "discord", "msteams", "telegram")
 CHAT_TYPES = ("slack", "discord", "msteams", "telegram")
+SECRET_TYPES = ("webhook", *CHAT_TYPES)      # values that are credentials, see `shown`
 _APPRISE_PLUGIN = {"slack": "NotifySlack", "discord": "NotifyDiscord",
                    "msteams": "NotifyWorkflows", "telegram": "NotifyTelegram"}
 _TELEGRAM = re.compile(r"^(?P<token>\d+:[A-Za-z0-9_-]{20,})/(?P<chat>-?\d+|@[A-Za-z0-9_]{4,})$")
@@ -38,6 +39,16 @@ def normalise(channel_type: str, value: str) -> str:
     except (ValueError, email_validator.EmailNotValidError, phonenumbers.NumberParseException):
         raise Invalid(f"A {channel_type} channel's value must be {_HINTS[channel_type]}.",
                       fields={"value": f"not {_HINTS[channel_type]}"}) from None
+
+
+def shown(channel_type: str, value: str) -> str:
+    """What a team's `user` sees of a value: webhook and chat values are credentials (whoever
+    holds a Slack or Discord webhook URL, a Telegram bot token or a webhook's secret path can
+    post there), so they are cut to their host; addresses and numbers are shown whole."""
+    if channel_type not in SECRET_TYPES:
+        return value
+    parts = urlsplit(value)
+    return f"{parts.scheme}://{parts.hostname}/…" if parts.scheme and parts.hostname else "…"
 
 
 def apprise_url(channel_type: str, value: str) -> str:

@@ -16,6 +16,13 @@ def server_for(caller, server_id, role: str = "user") -> Server:
     return services.owned_row(Server, server_id, caller, role, missing="No such server monitor.")
 
 
+def server_view(caller, server_id) -> tuple[Server, bool]:
+    """The server (as `server_for`) and whether the caller may see its push key: managers and
+    owners of its team only, since the key lets anyone push readings as the server."""
+    server = server_for(caller, server_id)
+    return server, services.holds_role(caller, server.service, "manager")
+
+
 def create_server(caller, fields: dict, *, now) -> Server:
     """A new server monitor, `pending` until its agent first reports, with a fresh push key."""
     service = services.service_for(caller, fields["service_id"], "manager")

@@ -11,10 +11,22 @@ from tests.factories.accounts import (PASSWORD, bearer, code_from_outbox, make_c
                                       sign_in, unique_email)
 
 
-def sign_up(client, **overrides):
+REFUSED_CONFIRMATION = {"error": {
+    "code": "code_invalid", "message": "The code is wrong or has expired; ask for a new one.",
+    "fields": {"confirmation_code": "wrong or expired"}}}
+REFUSED_RECOVERY = {"error": {
+    "code": "code_invalid", "message": "The code is wrong or has expired; ask for a new one.",
+    "fields": {"code": "wrong or expired"}}}
+
+
+def other_than(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+def sign_up(client, remote_addr=None, **overrides):
     body = {"name": "John", "surname": "Smith", "email": unique_email(),
             "password": "examplePassw0rd!", **overrides}
-    return client.simulate_post("/v1/account", json=body), body
+    return client.simulate_post("/v1/account", json=body, remote_addr=remote_addr), body
 
 
 # -- sign-up ------------------------------------------------------------------------------
@@ -28,6 +40,13 @@ def test_sign_up_creates_an_unconfirmed_account_with_organisation_and_owned_team
     team = Team.get_by_id(account["teams"][0]["id"])
     assert str(team.organisation_id) == account["organisation_id"]
     assert Membership.get(Membership.team == team).role == "owner"
+
+
+def test_a_new_organisation_gets_the_plan_the_settings_name(settings):
+    customer = accounts.sign_up(name="Ada", surname="Lovelace", email=unique_email(),
+                                password=PASSWORD, now=clock.now(), ip=None,
+                                settings=settings.replace(default_plan=("free", "v1")))
+    assert (customer.organisation.plan, customer.organisation.plan_version) == ("free", "v1")
 
 
 def test_sign_up_mails_a_six_digit_code(client, smtp_sink):
@@ -88,6 +107,51 @@ def test_an_oversized_body_is_a_413_and_creates_nothing(client, settings):
     assert accounts.Customer.select().count() == 0
 
 
+def test_sign_ups_from_one_address_are_limited_per_hour(client, settings, smtp_sink):
+    limit = int(settings.sign_up_rate_limit.split("/")[0])
+    statuses = [sign_up(client, remote_addr="203.0.113.7")[0].status_code for _ in range(limit)]
+    assert statuses == [201] * limit
+    refused, body = sign_up(client, remote_addr="203.0.113.7")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert not accounts.Customer.select().where(accounts.Customer.email == body["email"]).exists()
+    assert sign_up(client, remote_addr="198.51.100.9")[0].status_code == 201   # per address
+
+
+def test_ipv6_sign_ups_are_limited_per_64_since_a_host_may_pick_any_address_in_it(client,
+                                                                                 settings):
+    limit = int(settings.sign_up_rate_limit.split("/")[0])
+    statuses = [sign_up(client, remote_addr=f"2001:db8:1:2::{n + 1:x}")[0].status_code
+                for n in range(limit + 1)]
+    assert statuses == [201] * limit + [429]
+    assert sign_up(client, remote_addr="2001:db8:1:3::1")[0].status_code == 201
+
+
+def test_code_mails_to_one_address_are_limited_whatever_the_route_and_the_client(
+        client, settings, smtp_sink):
+    limit = int(settings.code_send_rate_limit.split("/")[0])
+    _, body = sign_up(client, remote_addr="198.51.100.1")
+    email = body["email"]
+    resends = [client.simulate_post("/v1/account/confirmation-code", json={"email": email},
+                                    remote_addr=f"198.51.100.{n}").status_code
+               for n in range(2, limit + 2)]
+    assert resends == [200] * (limit - 1) + [429]
+    recovery = client.simulate_post("/v1/account/password", json={"email": email},
+                                    remote_addr="198.51.100.99")
+    assert recovery.status_code == 429
+    smtp_sink.wait_for(email, count=limit)
+    assert accounts.OneTimeCode.select().count() == limit
+
+
+@pytest.mark.parametrize("path", ["/v1/account/confirmation-code", "/v1/account/password"])
+def test_code_requests_from_one_address_are_limited_for_unknown_addresses_alike(
+        client, settings, path):
+    limit = int(settings.code_send_rate_limit.split("/")[0])
+    statuses = [client.simulate_post(path, json={"email": unique_email()},
+                                     remote_addr="203.0.113.7").status_code
+                for _ in range(limit + 1)]
+    assert statuses == [200] * limit + [429]
+
+
 # -- confirmation -------------------------------------------------------------------------
 
 def test_the_mailed_code_confirms_the_account(client):
@@ -122,8 +186,7 @@ def test_a_code_works_once(client):
     confirmation = {"email": body["email"], "confirmation_code": code_from_outbox(body["email"])}
     assert client.simulate_patch("/v1/account", json=confirmation).status_code == 200
     again = client.simulate_patch("/v1/account", json=confirmation)
-    assert again.status_code == 409
-    assert again.json["error"]["code"] == "already_confirmed"
+    assert (again.status_code, again.json) == (422, REFUSED_CONFIRMATION)
 
 
 def test_an_expired_code_is_refused(client, settings):
@@ -132,8 +195,8 @@ def test_an_expired_code_is_refused(client, settings):
     (accounts.OneTimeCode.update(expires_at=clock.now() - dt.timedelta(seconds=1)).execute())
     response = client.simulate_patch("/v1/account", json={"email": body["email"],
                                                           "confirmation_code": code})
-    assert response.status_code == 422
-    assert response.json["error"]["code"] == "code_expired"
+    assert (response.status_code, response.json) == (422, REFUSED_CONFIRMATION)
+    assert not accounts.Customer.get(accounts.Customer.email == body["email"]).is_confirmed
 
 
 def test_a_code_dies_after_a_few_wrong_attempts_even_the_right_one(client, settings):
@@ -146,8 +209,8 @@ def test_a_code_dies_after_a_few_wrong_attempts_even_the_right_one(client, setti
         assert response.status_code == 422
     response = client.simulate_patch("/v1/account", json={"email": body["email"],
                                                           "confirmation_code": code})
-    assert response.status_code == 429
-    assert response.json["error"]["code"] == "code_attempts_exhausted"
+    assert (response.status_code, response.json) == (422, REFUSED_CONFIRMATION)
+    assert not accounts.Customer.get(accounts.Customer.email == body["email"]).is_confirmed
 
 
 def test_resending_mails_a_new_code_and_the_old_one_stops_working(client, smtp_sink):
@@ -171,6 +234,70 @@ def test_resending_for_an_unknown_address_answers_alike_and_mails_nothing(client
     response = client.simulate_post("/v1/account/confirmation-code", json={"email": email})
     assert response.status_code == 200
     assert smtp_sink.to(email) == []
+
+
+def test_confirming_answers_alike_for_an_unknown_address_and_every_known_one(client, settings):
+    unconfirmed = make_customer(settings, confirmed=False)
+    code = code_from_outbox(unconfirmed.email)
+    confirmed = make_customer(settings)
+    answers = {
+        "unknown": client.simulate_patch("/v1/account", json={
+            "email": unique_email(), "confirmation_code": code}),
+        "wrong code": client.simulate_patch("/v1/account", json={
+            "email": unconfirmed.email, "confirmation_code": other_than(code)}),
+        "confirmed already": client.simulate_patch("/v1/account", json={
+            "email": confirmed.email, "confirmation_code": code}),
+    }
+    accounts.OneTimeCode.update(expires_at=clock.now() - dt.timedelta(seconds=1)).execute()
+    answers["expired"] = client.simulate_patch("/v1/account", json={
+        "email": unconfirmed.email, "confirmation_code": code})
+    assert {name: (answer.status_code, answer.json) for name, answer in answers.items()} == {
+        name: (422, REFUSED_CONFIRMATION) for name in answers}
+
+
+def test_recovering_answers_alike_for_an_unknown_address_and_every_known_one(client, settings):
+    without_code, with_code = make_customer(settings), make_customer(settings)
+    client.simulate_post("/v1/account/password", json={"email": with_code.email})
+    code = code_from_outbox(with_code.email)
+    def attempt(email, guess):
+        return client.simulate_patch("/v1/account/password", json={
+            "email": email, "code": guess, "password": "brand-new-pass-2"})
+    answers = {"unknown": attempt(unique_email(), code),
+               "no recovery asked": attempt(without_code.email, code),
+               "wrong code": attempt(with_code.email, other_than(code))}
+    assert {name: (answer.status_code, answer.json) for name, answer in answers.items()} == {
+        name: (422, REFUSED_RECOVERY) for name in answers}
+
+
+@pytest.mark.parametrize("path, field", [("/v1/account", "confirmation_code"),
+                                         ("/v1/account/password", "code")])
+def test_one_address_cannot_try_codes_for_many_accounts(client, settings, path, field):
+    limit = int(settings.code_rate_limit.split("/")[0])
+    victims = [make_customer(settings, confirmed=False) for _ in range(limit + 1)]
+    def guess(victim, address):
+        return client.simulate_patch(path, remote_addr=address, json={
+            "email": victim.email, field: "000000", "password": "brand-new-pass-2"})
+    statuses = [guess(victim, "203.0.113.7").status_code for victim in victims]
+    assert statuses == [422] * limit + [429]
+    refused = guess(victims[-1], "203.0.113.7")
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert guess(victims[-1], "198.51.100.9").status_code == 422   # the address is limited
+
+
+def test_a_recovery_code_dies_after_its_attempts_from_every_address(client, settings):
+    customer = make_customer(settings)
+    client.simulate_post("/v1/account/password", json={"email": customer.email})
+    code = code_from_outbox(customer.email)
+    def attempt(guess, n):
+        return client.simulate_patch(
+            "/v1/account/password", remote_addr=f"198.51.100.{n}",
+            json={"email": customer.email, "code": guess, "password": "brand-new-pass-2"})
+    for n in range(settings.code_max_attempts):
+        assert attempt(other_than(code), n).status_code == 422
+    late = attempt(code, 99)
+    assert (late.status_code, late.json) == (422, REFUSED_RECOVERY)
+    assert client.simulate_post("/v1/auth", json={"email": customer.email,
+                                                  "password": PASSWORD}).status_code == 200
 
 
 def test_code_checks_are_rate_limited(client, settings):
@@ -287,6 +414,28 @@ def test_a_refresh_token_swaps_for_a_new_pair_once(client, settings):
     assert reused.status_code == 401
 
 
+@pytest.mark.parametrize("rotations", [1, 3])
+def test_a_replayed_refresh_token_ends_the_whole_session_family(client, settings, rotations):
+    customer = make_customer(settings)
+    stolen = sign_in(settings, customer)
+    other_session = sign_in(settings, customer)
+    current = stolen.refresh_token
+    for _ in range(rotations):
+        rotated = client.simulate_post("/v1/auth/refresh", json={"refresh_token": current})
+        assert rotated.status_code == 200
+        current, access = rotated.json["refresh_token"], rotated.json["access_token"]
+    profile = f"/v1/customer/{customer.id}"
+    assert client.simulate_get(profile, headers=bearer(access)).status_code == 200
+    replayed = client.simulate_post("/v1/auth/refresh",
+                                    json={"refresh_token": stolen.refresh_token})
+    assert replayed.status_code == 401 and replayed.json["error"]["code"] == "invalid_token"
+    assert client.simulate_get(profile, headers=bearer(access)).status_code == 401
+    assert client.simulate_post("/v1/auth/refresh",
+                                json={"refresh_token": current}).status_code == 401
+    assert client.simulate_get(profile, headers=bearer(other_session.access_token)
+                               ).status_code == 200       # another sign-in is another family
+
+
 # -- password recovery and change ---------------------------------------------------------
 
 def test_password_recovery_by_mailed_code_sets_the_new_password_and_ends_sessions(
@@ -322,8 +471,7 @@ def test_a_recovery_code_cannot_be_reused(client, settings):
             "password": "brand-new-pass-2"}
     assert client.simulate_patch("/v1/account/password", json=body).status_code == 200
     again = client.simulate_patch("/v1/account/password", json={**body, "password": "other-pass-3"})
-    assert again.status_code == 422
-    assert again.json["error"]["fields"] == {"code": "already used"}
+    assert (again.status_code, again.json) == (422, REFUSED_RECOVERY)
 
 
 def test_recovery_refuses_a_weak_new_password(client, settings):

@@ -9,6 +9,7 @@ import pytest
 
 from models import channels
 from models.channels import NotificationChannel
+from models.organisations import Membership, Organisation
 from tests.factories.organisations import make_cast
 from tests.factories.accounts import bearer
 from tests.polling import wait_until
@@ -208,6 +209,7 @@ def test_include_and_exclude_types_filter_the_list(client, cast, webhook_sink):
 
 
 def test_the_plan_limits_channels_per_owner(client, cast):
+    Organisation.update(plan="free").execute()
     base, headers = personal(cast)
     statuses = [create(client, base, headers, "email", f"c{n}@example.com").status_code
                 for n in range(6)]
@@ -226,6 +228,45 @@ def test_a_test_message_really_goes_out_and_is_reported(client, cast, webhook_si
     payloads = [r.json() for r in webhook_sink.wait_for("/t", count=2)]
     assert payloads[-1]["type"] == "test"
     wait_until(lambda: listed(client, base, headers)[0]["last_delivery"]["status"] == "sent")
+
+
+def test_messages_to_one_channel_are_limited_per_hour_even_across_a_delete(client, cast,
+                                                                           settings):
+    limit = int(settings.channel_send_rate_limit.split("/")[0])
+    base, headers = personal(cast)
+    post = lambda path, body: client.simulate_post(  # noqa: E731
+        f"{base}/notification-channel{path}", json=body, headers=headers)
+    assert create(client, base, headers, "sms", "+994551234567").status_code == 201
+    tests = [post("/test", {"priority": 1}).status_code for _ in range(limit - 1)]
+    assert tests == [200] * (limit - 1)
+    refused = post("/test", {"priority": 1})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    resend = client.simulate_put(f"{base}/notification-channel", headers=headers,
+                                 json={"value": "+994551234567", "priority": 1})
+    assert resend.status_code == 429
+    assert channels.Delivery.select().count() == limit
+    client.simulate_delete(f"{base}/notification-channel", query_string="priority=1",
+                           headers=headers)
+    assert create(client, base, headers, "sms", "+994551234567").status_code == 429
+    assert create(client, base, headers, "sms", "+994557654321").status_code == 201
+
+
+def test_messages_sent_on_request_are_limited_per_organisation(client, cast, settings):
+    limit = int(settings.organisation_send_rate_limit.split("/")[0])
+    alice, (team_base, bob) = personal(cast), team(cast, cast.bob_token)
+    statuses = [create(client, *(alice if n % 2 else (team_base, bob)), "email",
+                       f"c{n}@example.com").status_code for n in range(limit)]
+    assert statuses == [201] * limit
+    refused = create(client, *alice, "email", "one-more@example.com")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert NotificationChannel.select().count() == limit
+    assert client.simulate_post(f"{team_base}/notification-channel/test", json={"priority": 1},
+                                headers=bob).status_code == 429
+    invitation = client.simulate_post(f"/v1/team/{cast.team.id}/invitation",
+                                      json={"channel_value": "new@example.com"},
+                                      headers=bearer(cast.alice_token))
+    assert invitation.status_code == 429
+    assert channels.Delivery.select().count() == limit
 
 
 def test_a_failing_peer_is_retried_and_its_error_shown(client, cast, webhook_sink):
@@ -258,6 +299,28 @@ def test_team_channels_are_read_by_users_and_changed_by_managers(client, setting
     from models.organisations import Membership
     Membership.update(role="manager").where(Membership.customer == cast.bob.id).execute()
     assert create(client, base, bob, "email", "a@example.com").status_code == 201
+
+
+SLACK = "https://hooks.slack.com/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7"
+
+
+def test_a_teams_users_see_no_signing_secret_and_no_whole_webhook_or_chat_value(client, settings,
+                                                                              webhook_sink):
+    cast = make_cast(settings, bob_role="user")
+    base, alice = team(cast)
+    create(client, base, alice, "webhook", f"{webhook_sink.url}/hooks/s3cr3t?key=k3y")
+    create(client, base, alice, "slack", SLACK)
+    create(client, base, alice, "email", "ops@example.com")
+    seen = listed(client, base, bearer(cast.bob_token))
+    assert [c["value"] for c in seen] == ["http://127.0.0.1/…", "https://hooks.slack.com/…",
+                                          "ops@example.com"]
+    assert "signing_secret" not in seen[0]
+    owned = listed(client, base, alice)
+    assert [c["value"] for c in owned][:2] == [f"{webhook_sink.url}/hooks/s3cr3t?key=k3y", SLACK]
+    assert owned[0]["signing_secret"] == channels.signing_key(settings, owned[0]["id"]).hex()
+    Membership.update(role="manager").where(Membership.customer == cast.bob.id).execute()
+    secrets = lambda found: [(c["value"], c.get("signing_secret")) for c in found]  # noqa: E731
+    assert secrets(listed(client, base, bearer(cast.bob_token))) == secrets(owned)
 
 
 def test_another_customers_personal_channels_are_not_found(client, cast):

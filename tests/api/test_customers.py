@@ -1,6 +1,8 @@
 """Endpoints 9-14: the customer profile, sign-in address change, feedback, leaving."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from models import accounts, customers
@@ -15,6 +17,7 @@ def cast(settings):
 
 
 def test_the_profile_carries_teams_organisation_and_plan_limits(client, cast):
+    Organisation.update(plan="free").execute()
     response = client.simulate_get(f"/v1/customer/{cast.alice.id}", headers=bearer(cast.alice_token))
     assert response.status_code == 200
     profile = response.json
@@ -60,9 +63,36 @@ def test_the_sign_in_address_changes_only_once_the_new_one_is_confirmed(client, 
     assert reused.status_code == 422
 
 
-def test_a_taken_address_is_a_conflict(client, cast):
-    response = client.simulate_put("/v1/customer/username", json={"email": cast.charlie.email},
-                                   headers=bearer(cast.bob_token))
+def test_address_change_codes_are_limited_per_address_mailed(client, settings, cast):
+    limit = int(settings.code_send_rate_limit.split("/")[0])
+    change = lambda token, email: client.simulate_put(  # noqa: E731
+        "/v1/customer/username", json={"email": email}, headers=bearer(token)).status_code
+    assert [change(cast.bob_token, "target@example.com") for _ in range(limit)] == [200] * limit
+    assert change(cast.alice_token, "target@example.com") == 429
+    assert change(cast.alice_token, "alice.new@example.com") == 200
+
+
+def test_asking_for_another_accounts_address_answers_alike_and_only_its_owner_is_told(
+        client, cast, smtp_sink):
+    change = lambda email: client.simulate_put(  # noqa: E731
+        "/v1/customer/username", json={"email": email}, headers=bearer(cast.bob_token))
+    free, taken = change("bob.new@example.com"), change(cast.charlie.email)
+    assert (taken.status_code, taken.json) == (free.status_code, free.json) == (200, free.json)
+    notice = smtp_sink.wait_for(cast.charlie.email, count=2)[-1]    # after the sign-up code
+    assert "already" in notice.body and not re.search(r"\b\d{6}\b", notice.body)
+    assert not accounts.OneTimeCode.select().where(
+        accounts.OneTimeCode.target == cast.charlie.email).exists()
+    assert accounts.Customer.get_by_id(cast.bob.id).email == cast.bob.email
+
+
+def test_an_address_taken_before_its_confirmation_is_a_conflict(client, settings, cast):
+    headers = bearer(cast.bob_token)
+    client.simulate_put("/v1/customer/username", json={"email": "bob.new@example.com"},
+                        headers=headers)
+    code = code_from_outbox("bob.new@example.com")
+    make_customer(settings, email="bob.new@example.com", confirmed=False)
+    response = client.simulate_patch("/v1/customer/username", json={"code": code},
+                                     headers=headers)
     assert response.status_code == 409 and response.json["error"]["code"] == "email_taken"
 
 

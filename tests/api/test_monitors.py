@@ -15,7 +15,9 @@ from tests.factories.organisations import make_cast, make_service
 
 @pytest.fixture
 def cast(settings):
-    return make_cast(settings, bob_role="manager")
+    cast = make_cast(settings, bob_role="manager")
+    Organisation.update(plan="free").execute()   # these tests meet the free plan's limits
+    return cast
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from models import clock
-from models.organisations import Organisation
+from models.organisations import Membership, Organisation
 from models.servers import reports
 from models.servers.metrics import TYPES
 from models.servers.tables import Server, ServerMetric
@@ -80,6 +80,7 @@ def test_a_malformed_body_is_a_400(client, cast):
 
 
 def test_the_plan_limits_the_number_of_servers(client, cast, service):
+    Organisation.update(plan="free").execute()
     for _ in range(2):                               # the free plan allows two
         assert create(client, cast, service).status_code == 201
     response = create(client, cast, service)
@@ -172,6 +173,19 @@ def test_users_read_servers_but_do_not_change_them(client, settings):
     assert client.simulate_delete("/v1/server-resource", query_string=f"id={server_id}",
                                   headers=headers).status_code == 403
     assert Server.get_by_id(server_id).name == "db-1"
+
+
+def test_a_read_only_member_sees_no_push_key_and_a_manager_does(client, settings):
+    cast = make_cast(settings, bob_role="user")
+    server_id = create(client, cast, make_service(cast.team)).json["id"]
+    path = f"/v1/server-resource/{server_id}"
+    read = client.simulate_get(path, headers=bearer(cast.bob_token))
+    assert read.status_code == 200 and read.json["id"] == server_id
+    assert "token" not in read.json and "agent_command" not in read.json
+    Membership.update(role="manager").where(Membership.customer == cast.bob.id).execute()
+    managed = client.simulate_get(path, headers=bearer(cast.bob_token)).json
+    assert managed["token"] == Server.get_by_id(server_id).token
+    assert managed["token"] in managed["agent_command"]
 
 
 def test_another_organisations_servers_are_not_found(client, cast, service):

@@ -8,7 +8,7 @@ import pytest
 
 from models import clock
 from models.invitations import Invitation
-from models.organisations import Membership, Team
+from models.organisations import Membership, Organisation, Team
 from tests.factories.accounts import bearer, make_customer, sign_in, unique_email
 from tests.factories.organisations import first_team, join, make_cast, make_service, make_team
 
@@ -31,6 +31,18 @@ def test_a_created_team_is_owned_by_its_creator_and_listed(client, cast):
     assert set(by_name["Ops"]) >= {"id", "name", "member_count", "created_at"}
 
 
+@pytest.mark.parametrize("role", ["user", "manager"])
+def test_only_an_owner_of_one_of_the_organisations_teams_creates_a_team(client, settings, role):
+    cast = make_cast(settings, bob_role=role)
+    refused = client.simulate_post("/v1/team", json={"name": "Mine"},
+                                   headers=bearer(cast.bob_token))
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "role_required"
+    assert Team.select().where(Team.organisation == cast.team.organisation_id).count() == 1
+    join(make_team(cast.alice), cast.bob, "owner")
+    assert client.simulate_post("/v1/team", json={"name": "Mine"},
+                                headers=bearer(cast.bob_token)).status_code == 201
+
+
 def test_teams_are_paged(client, cast):
     for number in range(3):
         make_team(cast.alice, name=f"T{number}")
@@ -40,12 +52,31 @@ def test_teams_are_paged(client, cast):
 
 
 def test_the_plan_limits_the_number_of_teams(client, settings, cast):
+    Organisation.update(plan="free").execute()
     statuses = [client.simulate_post("/v1/team", json={"name": f"T{n}"},
                                      headers=bearer(cast.alice_token)).status_code
                 for n in range(3)]
     assert statuses == [201, 403, 403]   # the free plan allows 2 teams
     refused = client.simulate_post("/v1/team", json={"name": "x"}, headers=bearer(cast.alice_token))
     assert refused.json["error"]["code"] == "plan_limit_reached"
+
+
+def test_a_new_organisation_is_on_the_self_hosted_plan_which_limits_nothing(client, cast):
+    headers = bearer(cast.alice_token)
+    profile = client.simulate_get(f"/v1/customer/{cast.alice.id}", headers=headers).json
+    assert (profile["organisation"]["plan"], profile["organisation"]["plan_version"]) == (
+        "self-hosted", "v1")
+    limits = client.simulate_get("/v1/plan/self-hosted/v1/limits", headers=headers).json
+    assert all(limit["unlimited"] for limit in limits["modules"])
+    statuses = [client.simulate_post("/v1/team", json={"name": f"T{n}"},
+                                     headers=headers).status_code for n in range(3)]
+    assert statuses == [201, 201, 201]       # the free plan would refuse the second
+    service = make_service(cast.team)
+    monitor = client.simulate_post("/v1/resource", headers=headers, json={
+        "name": "Fast", "type": "http", "url": "https://example.com/", "interval": 10,
+        "timeout": 5, "service_id": str(service.id)})
+    assert monitor.status_code == 201, monitor.json
+    assert monitor.json["interval"] == 10
 
 
 def test_managers_rename_teams_and_users_cannot(client, settings):
@@ -199,6 +230,17 @@ def test_an_email_invitation_is_mailed_with_a_link_and_listed(client, cast, smtp
             for i in listed] == [(body["channel_value"], "email", cast.alice.email, "pending")]
 
 
+def test_inviting_tells_no_one_whether_an_outside_address_has_an_account(client, settings,
+                                                                         cast):
+    colleague = make_customer(settings)
+    join(make_team(cast.alice), colleague)               # in Alice's organisation, not her team
+    types = {who: invite(client, cast, value=email)[0].json["type"]
+             for who, email in (("nobody", unique_email()), ("outsider", cast.charlie.email),
+                                ("colleague", colleague.email))}
+    assert types == {"nobody": "new_account", "outsider": "new_account",
+                     "colleague": "existing_account"}
+
+
 def test_an_sms_invitation_goes_through_the_sms_provider(client, cast, twilio, settings):
     response, _ = invite(client, cast, value="+994 55 123 45 67", channel_type="sms")
     assert response.status_code == 201 and response.json["channel_value"] == "+994551234567"
@@ -318,6 +360,20 @@ def test_a_reminder_resends_with_a_fresh_link_and_is_rate_limited(client, cast, 
     assert client.simulate_get(f"/v1/invitation/{first}").status_code == 404
 
 
+def test_invitations_to_one_address_are_limited_per_hour_deletions_included(client, cast,
+                                                                             settings, smtp_sink):
+    limit = int(settings.channel_send_rate_limit.split("/")[0])
+    address, path = unique_email("invitee"), f"/v1/team/{cast.team.id}/invitation"
+    statuses = []
+    for _ in range(limit + 1):
+        statuses.append(invite(client, cast, value=address)[0].status_code)
+        client.simulate_delete(path, json={"channel_value": address},
+                               headers=bearer(cast.alice_token))
+    assert statuses == [201] * limit + [429]
+    assert len(smtp_sink.wait_for(address, count=limit)) == limit
+    assert invite(client, cast)[0].status_code == 201      # another address may be invited
+
+
 def test_an_invitation_is_deleted_by_its_address(client, cast):
     _, body = invite(client, cast)
     path = f"/v1/team/{cast.team.id}/invitation"
@@ -329,6 +385,7 @@ def test_an_invitation_is_deleted_by_its_address(client, cast):
 
 
 def test_invitations_count_against_the_member_limit(client, cast):
+    Organisation.update(plan="free").execute()
     statuses = [invite(client, cast)[0].status_code for _ in range(2)]
     assert statuses == [201, 403]   # free plan: 3 members; Alice and Bob plus one invitation
 

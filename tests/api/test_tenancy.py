@@ -97,6 +97,7 @@ def test_an_outsiders_lists_show_nothing_of_the_organisation(client, world):
 
 
 USER_MAY_NOT = [
+    ("POST", "/v1/team", {"name": "x"}, None),
     ("PUT", "/v1/team/{team}", {"name": "x"}, None),
     ("DELETE", "/v1/team/{second}", None, None),
     ("POST", "/v1/team/{team}/invitation", {"channel_value": "z@example.com"}, None),
@@ -118,7 +119,8 @@ USER_MAY_NOT = [
 ]
 MANAGER_MAY_NOT = [call for call in USER_MAY_NOT
                    if "member" in call[1] or "invitation" in call[1]
-                   or (call[0] == "DELETE" and call[1] == "/v1/team/{second}")]
+                   or (call[0] == "DELETE" and call[1] == "/v1/team/{second}")
+                   or call[1] == "/v1/team"]
 
 
 @pytest.mark.parametrize("role, forbidden", [("user", USER_MAY_NOT), ("manager", MANAGER_MAY_NOT)])

@@ -18,10 +18,10 @@ def unique_email(prefix: str = "user") -> str:
 def make_customer(settings, *, email: str | None = None, password: str = PASSWORD,
                   name: str = "Alice", surname: str = "Liddell", confirmed: bool = True):
     customer = accounts.sign_up(name=name, surname=surname, email=email or unique_email(),
-                                password=password, settings=settings, now=clock.now())
+                                password=password, settings=settings, now=clock.now(), ip=None)
     if confirmed:
         accounts.confirm_account(email=customer.email, code=code_from_outbox(customer.email),
-                                 settings=settings, now=clock.now())
+                                 settings=settings, now=clock.now(), ip=None)
     return accounts.Customer.get_by_id(customer.id)
 
 

@@ -62,14 +62,14 @@ def cast(settings):
 
 @pytest.fixture
 def server(client, cast) -> dict:
-    """A new server monitor as its page shows it (with push key and agent command)."""
+    """A new server monitor as its page shows its owner (with push key and agent command)."""
     service = make_service(cast.team)
     response = client.simulate_post("/v1/server-resource", headers=bearer(cast.alice_token),
                                      json={"service_id": str(service.id), "name": "db-1",
                                            "timezone": "Europe/Berlin"})
     assert response.status_code == 201
     return client.simulate_get(f"/v1/server-resource/{response.json['id']}",
-                               headers=bearer(cast.bob_token)).json
+                               headers=bearer(cast.alice_token)).json
 
 
 def agent_for(gateway, server, **options) -> Agent:
