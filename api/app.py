@@ -7,8 +7,8 @@ from __future__ import annotations
 import falcon
 
 from api.pipeline import build_app
-from api.resources import (accounts, channels, customers, health, heartbeats, monitors, servers,
-                           services, teams, webhooks)
+from api.resources import (accounts, channels, customers, health, heartbeats, incidents,
+                           monitors, rulesets, servers, services, teams, webhooks)
 from models.heartbeats.stream import stream_for
 from models.incidents import webhooks as webhooks_domain
 
@@ -47,6 +47,7 @@ def routes(settings, broker_check) -> list[tuple[str, object]]:
         *heartbeat_routes(settings),
         *server_routes(settings),
         *webhook_routes(settings),
+        *incident_routes(settings),
         ("/v1/health-check", health.HealthCheck(broker_check, stream_for(settings),
                                                 webhooks_domain.stream_for(settings))),
     ]
@@ -81,6 +82,21 @@ def heartbeat_routes(settings) -> list[tuple[str, object]]:
         (f"{item}/statistic", heartbeats.HeartbeatStatistic(settings)),
         (f"{item}/events", heartbeats.HeartbeatEvents(settings)),
         ("/v1/service/{service_id:uuid}/heartbeats", heartbeats.ServiceHeartbeats(settings)),
+    ]
+
+
+def incident_routes(settings) -> list[tuple[str, object]]:
+    ruleset, incident = "/v1/ruleset/{ruleset_id:uuid}", "/v1/incident/{incident_id:uuid}"
+    return [
+        ("/v1/ruleset", rulesets.RulesetCollection(settings)),
+        ("/v1/rulesets", rulesets.RulesetList(settings)),
+        (ruleset, rulesets.RulesetItem(settings)),
+        (f"{ruleset}/actions", rulesets.RulesetActions(settings)),
+        ("/v1/team/{team_id:uuid}/incidents", incidents.TeamIncidents(settings)),
+        ("/v1/team/{team_id:uuid}/incident", incidents.TeamIncidentCollection(settings)),
+        (incident, incidents.IncidentItem(settings)),
+        (f"{incident}/actions", incidents.IncidentActions(settings)),
+        (f"{incident}/timeline", incidents.IncidentTimeline(settings)),
     ]
 
 

@@ -152,7 +152,7 @@ def _parse_one(item) -> Condition:
     if kind in ("header", "json") and (not isinstance(key, str) or not key.strip()):
         raise ValueError(f"a {item['type']} condition needs a key")
     values = _values(item.get("values", []), operator)
-    path = _path(key) if kind == "json" else ()
+    path = parse_path(key) if kind == "json" else ()
     return Condition(kind, key.strip().lower() if kind == "header" else key, operator, values,
                      path)
 
@@ -184,7 +184,9 @@ def _values(raw, operator) -> tuple:
     return tuple(raw)
 
 
-def _path(key: str) -> tuple:
+def parse_path(key: str) -> tuple:
+    """A JSON path such as `groups.user[0].name` as its keys and indexes; `ValueError` if it
+    cannot be read."""
     parts = []
     position = 0
     for match in _PATH.finditer(key.strip()):
@@ -206,14 +208,19 @@ def _subject(condition: Condition, response: Response):
         return response.headers.get(condition.key, _MISSING)
     if condition.type == "body":
         return response.text()
-    value = response.json()
-    for part in condition.path:
+    return read_path(response.json(), condition.path)
+
+
+def read_path(document, path: tuple, missing=_MISSING):
+    """The value at `path` (`parse_path`) in a JSON document, or `missing`."""
+    value = document
+    for part in path:
         if isinstance(part, int) and isinstance(value, list) and -len(value) <= part < len(value):
             value = value[part]
         elif isinstance(part, str) and isinstance(value, dict) and part in value:
             value = value[part]
         else:
-            return _MISSING
+            return missing
     return value
 
 

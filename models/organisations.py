@@ -102,6 +102,18 @@ def holds_role(caller, team_id, role: str) -> bool:
     return found is not None and outranks(found.role, role)
 
 
+def ensure_owner_of_a_team(caller, what: str) -> None:
+    """What concerns the whole organisation (a new team, an organisation's ruleset) takes an
+    owner of one of its teams; `Forbidden` for anyone else."""
+    owns_a_team = (Membership.select().join(Team)
+                   .where(Team.organisation == caller.organisation_id,
+                          Membership.customer == caller.customer.id, Membership.role == "owner")
+                   .exists())
+    if not owns_a_team:
+        raise Forbidden(f"{what} needs the owner role in one of the organisation's teams; ask "
+                        "an owner.", code="role_required")
+
+
 # -- teams --------------------------------------------------------------------------------
 
 def add_team(caller, *, name: str, now) -> Team:
@@ -109,13 +121,7 @@ def add_team(caller, *, name: str, now) -> Team:
     owner of one of the organisation's teams may (`Forbidden` otherwise): a `user` or
     `manager` would make themself an owner of something new."""
     organisation = Organisation.get_by_id(caller.organisation_id)
-    owns_a_team = (Membership.select().join(Team)
-                   .where(Team.organisation == organisation,
-                          Membership.customer == caller.customer.id, Membership.role == "owner")
-                   .exists())
-    if not owns_a_team:
-        raise Forbidden("Creating a team needs the owner role in one of the organisation's "
-                        "teams; ask an owner to create it.", code="role_required")
+    ensure_owner_of_a_team(caller, "Creating a team")
     with serialized():
         used = Team.select().where(Team.organisation == organisation).count()
         plans.ensure_room(organisation, "teams", used)

@@ -1,10 +1,11 @@
-"""What feeds the incident rules, handed over at least once: state changes of monitors,
+"""What feeds the incident rules is handed over at least once: state changes of monitors,
 heartbeats and servers (`models.state_changes`), and webhook events.
 
 Recording a change or storing an event hands it over once the recording commits; the rules
-run in the `incidents.apply_rules` and `incidents.match_event` jobs, so a slow rule never holds
-up the recording of results. A job marks its change or event applied only after every rule
-ran, and the scheduler hands over again what no run finished with a minute after it came.
+run in the `incidents.apply_rules` and `incidents.match_event` jobs (`rules`), so a slow rule
+never holds up the recording of results. A run marks its change or event applied in the same
+transaction as what it did, and the scheduler hands over again what no run finished with a
+minute after it came.
 """
 from __future__ import annotations
 
@@ -15,27 +16,6 @@ from models.incidents.webhooks import MATCH_EVENT, WebhookEvent
 from models.state_changes import APPLY_RULES, StateChange
 
 UNAPPLIED_AFTER = dt.timedelta(minutes=1)
-
-
-def apply_rules(change_id, *, now) -> bool:
-    """Runs the incident rules on a state change, then marks it applied; answers False for a
-    change applied before (or gone). Safe to repeat: a second run changes nothing."""
-    change = StateChange.get_or_none(StateChange.id == change_id)
-    if change is None or change.rules_applied_at is not None:
-        return False
-    marked = (StateChange.update(rules_applied_at=now)
-              .where(StateChange.id == change.id, StateChange.rules_applied_at.is_null())
-              .execute())
-    return marked == 1
-
-
-def match_event(event_key: str, *, now) -> bool:
-    """Holds the webhook rulesets against a stored event, then marks it applied; answers
-    False for one applied before (or gone). Safe to repeat."""
-    marked = (WebhookEvent.update(rules_applied_at=now)
-              .where(WebhookEvent.key == event_key, WebhookEvent.rules_applied_at.is_null())
-              .execute())
-    return marked == 1
 
 
 def hand_over_unapplied(*, now, limit: int = 1000) -> int:

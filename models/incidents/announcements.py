@@ -1,0 +1,57 @@
+"""What an incident's assignees are told, and when, planned as steps (`IncidentStep`): the
+first notices when it opens, each escalation, reminders while it stays open, the notice of
+its resolution. A step due now is handed to `escalations.run` once the plan commits; the
+scheduler hands over the later ones when they fall due (and any whose job was lost).
+`notices.run_step` carries a step out and plans what follows from it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from models import jobs
+from models.db import insert_rows
+from models.incidents.tables import IncidentStep
+
+RUN_STEP = "escalations.run"
+_FIELDS = [IncidentStep.incident, IncidentStep.key, IncidentStep.due_at, IncidentStep.data,
+           IncidentStep.enqueued_at]
+
+
+def opened(incident, *, now) -> None:
+    """Plans the first notice to every assignee, and the first reminder."""
+    steps = [first_step(assignee, now=now) for assignee in incident.assignees]
+    if incident.renotify_minutes:
+        steps.append(("remind:1", now + dt.timedelta(minutes=incident.renotify_minutes),
+                      {"reason": "reminder", "round": 1}))
+    plan(incident, steps, now=now)
+
+
+def moved(incident, status: str, *, now) -> None:
+    """A resolved incident tells everyone who was told of it; an acknowledged one plans
+    nothing (its pending escalations find it acknowledged and stop)."""
+    if status == "resolved":
+        plan(incident, [("resolved", now, {"reason": "resolved"})], now=now)
+
+
+def first_step(assignee: dict, *, now) -> tuple[str, dt.datetime, dict]:
+    """A team's channels and members are told at once; a customer's first channel first,
+    the next ones later while unacknowledged (`notices` plans them)."""
+    if assignee["type"] == "customer":
+        return (f"customer:{assignee['id']}:1", now,
+                {"reason": "opened", "assignee": assignee, "position": 1})
+    return (f"{assignee['type']}:{assignee['id']}", now,
+            {"reason": "opened", "assignee": assignee, "position": 1})
+
+
+def plan(incident, steps: list[tuple], *, now) -> None:
+    """Writes the steps (each once per incident and key) and hands those due now to their job
+    once the transaction commits."""
+    if not steps:
+        return
+    rows = [(incident.id, key[:200], due_at, data, now if due_at <= now else None)
+            for key, due_at, data in steps]
+    taken = insert_rows(IncidentStep, _FIELDS, rows,
+                        returning=(IncidentStep.id, IncidentStep.due_at))
+    for step_id, due_at in taken:
+        if IncidentStep.due_at.python_value(due_at) <= now:
+            jobs.defer(RUN_STEP, step_id)

@@ -1,0 +1,202 @@
+"""Incidents (endpoints 94-97): opened by a rule or by hand, then acknowledged and resolved;
+every step kept in the incident's timeline.
+
+`status` goes `triggered` -> `acknowledged` -> `resolved`, or `triggered` -> `resolved`; a
+resolved incident stays resolved (a new match opens a new one). Any member of the incident's
+team may acknowledge, resolve and edit it.
+"""
+from __future__ import annotations
+
+import uuid
+
+from models import organisations
+from models.db import insert_rows, serialized
+from models.errors import Conflict, NotFound
+from models.incidents import announcements, assignees as assignees_domain
+from models.incidents.rulesets import normalise_actions
+from models.incidents.tables import Incident, IncidentEvent
+
+_OPEN_FIELDS = [Incident.id, Incident.organisation, Incident.team, Incident.ruleset,
+                Incident.source, Incident.trigger_key, Incident.dedup_key,
+                Incident.state_change, Incident.webhook_event, Incident.subject_type,
+                Incident.subject_id, Incident.name, Incident.description, Incident.urgency,
+                Incident.status, Incident.assignees, Incident.actions,
+                Incident.escalation_delay_minutes, Incident.renotify_minutes,
+                Incident.created_at, Incident.updated_at]
+_EVENT_FIELDS = [IncidentEvent.incident, IncidentEvent.at, IncidentEvent.kind,
+                 IncidentEvent.message, IncidentEvent.data, IncidentEvent.actor, IncidentEvent.key]
+
+
+# -- opened by rules --------------------------------------------------------------------------
+
+def open_from_rule(ruleset, *, team_id, trigger_key: str, dedup_key: str | None, name: str,
+                   description: str | None, at, now, state_change=None, webhook_event=None,
+                   subject: tuple | None = None, why: str) -> Incident | None:
+    """Opens an incident of `ruleset`, unless this trigger opened one before (nothing
+    happens) or one with the same dedup key is open (the match goes to its timeline).
+    Answers the incident opened, or None. Safe to repeat: the incident is its own claim."""
+    incident_id = uuid.uuid4()
+    subject_type, subject_id = subject or (None, None)
+    taken = insert_rows(Incident, _OPEN_FIELDS, [(
+        incident_id, ruleset.organisation_id, team_id, ruleset.id, ruleset.rule_type,
+        trigger_key, dedup_key, state_change, webhook_event, subject_type, subject_id,
+        name[:300], description, ruleset.urgency, "triggered", ruleset.assignees,
+        ruleset.actions, ruleset.escalation_delay_minutes, ruleset.renotify_minutes, at, now)],
+        returning=(Incident.id,))
+    if taken:
+        incident = Incident.get_by_id(incident_id)
+        record(incident, "opened", f"Opened by ruleset '{ruleset.name}': {why}", at=now,
+               key="opened", data={"trigger": trigger_key})
+        announcements.opened(incident, now=now)
+        return incident
+    if dedup_key is not None:
+        found = open_with_key(ruleset.id, dedup_key)
+        if found is not None:
+            record(found, "matched", f"Matched again: {why}", at=now,
+                   key=f"matched:{trigger_key}"[:200], data={"trigger": trigger_key})
+    return None
+
+
+def open_with_key(ruleset_id, dedup_key: str) -> Incident | None:
+    return (Incident.select().where(Incident.ruleset == ruleset_id,
+                                    Incident.dedup_key == dedup_key,
+                                    Incident.status != "resolved").first())
+
+
+def resolve_open(query, *, cause: str, key: str, at, now) -> int:
+    """Resolves the open incidents of `query` (a subject's, a dedup key's) as `cause` says;
+    answers how many. Safe to repeat: a resolved one is left alone."""
+    count = 0
+    for incident in query.where(Incident.status != "resolved"):
+        count += _move(incident, "resolved", actor=None, message=cause, key=key, at=at, now=now)
+    return count
+
+
+def acknowledge_open(query, *, cause: str, key: str, at, now) -> int:
+    count = 0
+    for incident in query.where(Incident.status == "triggered"):
+        count += _move(incident, "acknowledged", actor=None, message=cause, key=key, at=at,
+                       now=now)
+    return count
+
+
+def of_subject(subject_type: str, subject_id):
+    return Incident.select().where(Incident.subject_type == subject_type,
+                                   Incident.subject_id == subject_id)
+
+
+def of_key(ruleset_id, dedup_key: str):
+    return Incident.select().where(Incident.ruleset == ruleset_id,
+                                   Incident.dedup_key == dedup_key)
+
+
+# -- by hand ---------------------------------------------------------------------------------
+
+def create_incident(caller, team_id, fields: dict, *, now) -> Incident:
+    """An incident declared by a member of the team; its assignees are told at once."""
+    team = organisations.team_for(caller, team_id)
+    chosen = assignees_domain.normalise(fields.get("assignees"), team.organisation_id)
+    incident = Incident.create(
+        organisation=team.organisation_id, team=team, source="manual", name=fields["name"],
+        description=fields.get("description"), urgency=fields["urgency"], assignees=chosen,
+        actions=normalise_actions(fields.get("actions")), created_at=now, updated_at=now)
+    record(incident, "opened", f"Opened by {caller.customer.name} {caller.customer.surname}",
+           at=now, actor=caller.customer.id, key="opened")
+    announcements.opened(incident, now=now)
+    return incident
+
+
+def update_incident(caller, incident_id, fields: dict, *, now) -> Incident:
+    """The given fields change, the others stay; `status` acknowledges or resolves."""
+    incident = incident_for(caller, incident_id)
+    changes = {name: fields[name] for name in ("name", "description", "urgency") if name in fields}
+    if "assignees" in fields:
+        changes["assignees"] = assignees_domain.normalise(fields["assignees"],
+                                                          incident.organisation_id)
+    if "actions" in fields:
+        changes["actions"] = normalise_actions(fields["actions"])
+    if changes:
+        Incident.update(**changes, updated_at=now).where(Incident.id == incident.id).execute()
+        record(incident, "updated", f"{', '.join(sorted(changes))} changed by "
+               f"{caller.customer.name} {caller.customer.surname}", at=now,
+               actor=caller.customer.id, data={"fields": sorted(changes)})
+    status = fields.get("status")
+    if status and status != incident.status:
+        move(caller, incident.id, status, now=now)
+    return Incident.get_by_id(incident.id)
+
+
+def move(caller, incident_id, status: str, *, now) -> Incident:
+    """Acknowledges or resolves the incident on behalf of a member of its team. Moving to the
+    status it has changes nothing; back to `triggered`, or out of `resolved`, is a 409."""
+    incident = incident_for(caller, incident_id)
+    if status == incident.status:
+        return incident
+    if status == "triggered" or incident.status == "resolved":
+        raise Conflict(f"A {incident.status} incident cannot become {status}.",
+                       code="incident_status")
+    who = f"{caller.customer.name} {caller.customer.surname}"
+    _move(incident, status, actor=caller.customer.id, message=f"{status.capitalize()} by {who}",
+          key=f"{status}:{caller.customer.id}", at=now, now=now)
+    return Incident.get_by_id(incident.id)
+
+
+def _move(incident: Incident, status: str, *, actor, message: str, key: str, at, now) -> int:
+    """Moves one incident on, if it still is where it was read (a race with another move
+    changes nothing twice); records the step and announces it. Answers 1 if it moved."""
+    stamp = {"acknowledged": {"acknowledged_at": at, "acknowledged_by": actor},
+             "resolved": {"resolved_at": at, "resolved_by": actor}}[status]
+    with serialized():
+        moved = (Incident.update(status=status, updated_at=now, **stamp)
+                 .where(Incident.id == incident.id, Incident.status == incident.status)
+                 .execute())
+        if not moved:
+            return 0
+        record(incident, status, message, at=at, actor=actor, key=key)
+        announcements.moved(incident, status, now=now)
+    return 1
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+def incident_for(caller, incident_id) -> Incident:
+    """The incident if the caller is in its team; `NotFound` alike for one that does not
+    exist and one of another team or organisation."""
+    incident = Incident.get_or_none(Incident.id == incident_id)
+    if incident is None:
+        raise NotFound("No such incident.")
+    try:
+        organisations.team_for(caller, incident.team_id)
+    except NotFound:
+        raise NotFound("No such incident.") from None
+    return incident
+
+
+def list_incidents(caller, team_id, *, status=None, urgency=None, start=None, end=None):
+    """The team's incidents, newest first, filtered by status, urgency and when they opened."""
+    team = organisations.team_for(caller, team_id)
+    query = Incident.select().where(Incident.team == team.id)
+    if status:
+        query = query.where(Incident.status.in_(status))
+    if urgency:
+        query = query.where(Incident.urgency.in_(urgency))
+    if start is not None:
+        query = query.where(Incident.created_at >= start)
+    if end is not None:
+        query = query.where(Incident.created_at < end)
+    return query.order_by(Incident.created_at.desc(), Incident.id)
+
+
+def timeline(caller, incident_id) -> list[IncidentEvent]:
+    incident = incident_for(caller, incident_id)
+    return list(IncidentEvent.select().where(IncidentEvent.incident == incident.id)
+                .order_by(IncidentEvent.at, IncidentEvent.id))
+
+
+def record(incident, kind: str, message: str, *, at, actor=None, data=None,
+           key: str | None = None) -> bool:
+    """Adds a step to the incident's timeline (once per `key`, when given); answers whether
+    it was new."""
+    taken = insert_rows(IncidentEvent, _EVENT_FIELDS, [
+        (incident.id, at, kind, message, data, actor, key)], returning=(IncidentEvent.id,))
+    return bool(taken)
