@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from models import mail
+from models import outbox
 from models.accounts import Customer
 from models.db import database
 from models.monitors.tables import ExpiryReminder, Monitor, MonitorFacts, ReminderSent
@@ -72,16 +72,19 @@ def _send_once(monitor, kind, threshold, expires_at, days_left, *, now) -> int:
         body = (f"{WHAT[kind].capitalize()} {monitor.host}, watched by the monitor "
                 f"'{monitor.name}', expires on {expires_at.date().isoformat()} "
                 f"({max(int(days_left), 0)} days from now). Renew it in time.\n")
-        for address in _team_addresses(monitor):
-            mail.queue_mail(address, subject, body, now=now)
+        key = f"reminder:{monitor.id}:{kind}:{threshold}:{expires_at.date()}"
+        for customer in _team_members(monitor):
+            outbox.queue(key=f"{key}:customer:{customer.id}", type="email",
+                         address=customer.email, kind="expiry_reminder", subject=subject,
+                         body=body, now=now)
     return 1
 
 
-def _team_addresses(monitor) -> list[str]:
-    return [c.email for c in Customer.select(Customer.email).join(
+def _team_members(monitor) -> list[Customer]:
+    return list(Customer.select(Customer.id, Customer.email).join(
         Membership, on=(Membership.customer == Customer.id)).join(
         Service, on=(Service.team == Membership.team)).where(Service.id == monitor.service_id)
-        .distinct()]
+        .distinct())
 
 
 def _expiry(facts) -> dt.datetime | None:

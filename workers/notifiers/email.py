@@ -4,7 +4,7 @@ from __future__ import annotations
 import smtplib
 
 from models import mail
-from models.channels import Message, TransportError
+from models.outbox import Message, TransportError
 
 
 def send(message: Message, *, settings) -> str:
