@@ -102,7 +102,7 @@ def test_an_unreachable_server_is_a_retryable_failure(settings):
 
 def test_without_smtp_the_message_is_written_to_the_log_and_kept(settings, caplog):
     row = queued(body="Your code is 123456")
-    with caplog.at_level(logging.INFO, logger="models.mail"):
+    with caplog.at_level(logging.INFO, logger="workers.notifiers.email"):
         status = deliver(row, settings.replace(smtp_url=None))
     assert status == "logged"
     assert "Your code is 123456" in caplog.text
