@@ -1,11 +1,12 @@
 """The outbox: every outgoing message is a `Delivery` row first, then sent by the
-`notifications.deliver` actor through a transport (mail, SMS, webhook, chat; `workers/notifiers/`).
+`notifications.deliver` actor through a transport (mail, SMS, webhook, chat:
+`workers/notifiers/`).
 
-Account mail (codes, notices), invitations, channel verification and test messages, expiry
-reminders and incident notices all go through `queue`. Each message has a `key`, unique: what
-made it (`code:<one-time code id>`, `invitation:<id>:<n>`, `test:<uuid>` ...). Queueing a key
-that exists queues nothing, so an operation that runs again (a redelivered job, a sweep that
-overlaps) sends nothing twice.
+Account mail (codes, notices), invitations, channel verification and test messages and expiry
+reminders all go through `queue` (incident notices will, with keys of their own). Each message
+has a `key`, unique: what made it (`code:<one-time code id>`, `invitation:<id>:<n>`,
+`test:<uuid>` ...). Queueing a key that exists queues nothing, so an operation that runs again
+(a redelivered job, a sweep that overlaps) sends nothing twice.
 
 The row makes a message durable (a broker outage or a killed worker delays it, never loses it:
 the scheduler sends the job of a stalled row again) and its delivery idempotent. A row has
@@ -49,7 +50,7 @@ class Delivery(UUIDModel):
                                         on_delete="CASCADE")
     type = peewee.CharField(max_length=16)
     address = peewee.TextField()
-    kind = peewee.CharField(max_length=32)      # code, notice, verification, test, invitation ...
+    kind = peewee.CharField(max_length=32)      # code, verification, invitation, test ...
     subject = peewee.CharField(max_length=255)
     body = peewee.TextField()
     payload = peewee.TextField(null=True)       # JSON for webhooks, when the kind has one

@@ -175,10 +175,10 @@ def deliverable_channels(owner: Owner) -> list[NotificationChannel]:
 
 def last_deliveries(channels) -> dict:
     """{channel_id: its newest delivery} for showing whether a channel works."""
-    Delivery = outbox.Delivery
     newest = {}
-    for delivery in (Delivery.select().where(Delivery.channel.in_([c.id for c in channels]))
-                     .order_by(Delivery.created_at)):
+    for delivery in (outbox.Delivery.select()
+                     .where(outbox.Delivery.channel.in_([c.id for c in channels]))
+                     .order_by(outbox.Delivery.created_at)):
         newest[delivery.channel_id] = delivery
     return newest
 
