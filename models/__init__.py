@@ -3,7 +3,7 @@
 Importing the package registers every table, so deferred foreign keys resolve.
 """
 from models import (accounts, changelog, channels, customers, health, invitations,  # noqa: F401
-                    mail, organisations, results, services, state_changes)
+                    organisations, outbox, results, services, state_changes)
 from models import monitors  # noqa: F401,E402
 from models import heartbeats  # noqa: F401,E402
 from models import servers  # noqa: F401,E402

@@ -15,7 +15,7 @@ import secrets
 import argon2
 import peewee
 
-from models import mail, ratelimit
+from models import outbox, ratelimit
 from models.db import BaseModel, UtcDateTimeField, UUIDModel, database
 from models.errors import (CodeExpired, CodeInvalid, Conflict, Invalid, NotConfirmed,
                            NotFound, TooManyRequests, Unauthenticated)
@@ -388,13 +388,15 @@ def send_code(customer: Customer, purpose: str, *, settings, now, target: str | 
      .where(OneTimeCode.customer == customer, OneTimeCode.purpose == purpose,
             OneTimeCode.used_at.is_null()).execute())
     code = f"{secrets.randbelow(1_000_000):06d}"
-    OneTimeCode.create(customer=customer, purpose=purpose, target=target,
-                       code_hash=_code_digest(settings, customer, purpose, code), created_at=now,
-                       expires_at=now + dt.timedelta(seconds=settings.code_ttl_seconds))
+    issued = OneTimeCode.create(
+        customer=customer, purpose=purpose, target=target,
+        code_hash=_code_digest(settings, customer, purpose, code), created_at=now,
+        expires_at=now + dt.timedelta(seconds=settings.code_ttl_seconds))
     subject, body = _CODE_MAIL[purpose]
-    mail.queue_mail(target or customer.email, subject,
-                    body.format(name=customer.name, code=code,
-                                minutes=settings.code_ttl_seconds // 60), now=now)
+    outbox.queue(key=f"code:{issued.id}", type="email", address=target or customer.email,
+                 kind="code", subject=subject,
+                 body=body.format(name=customer.name, code=code,
+                                  minutes=settings.code_ttl_seconds // 60), now=now)
 
 
 def _code_digest(settings, customer, purpose, code) -> str:

@@ -1,9 +1,11 @@
 """A signed-in customer's own profile: name, sign-in address, feedback, and leaving for good."""
 from __future__ import annotations
 
+import uuid
+
 import peewee
 
-from models import mail, organisations, ratelimit
+from models import organisations, outbox, ratelimit
 from models.accounts import (CHANGE_EMAIL, Customer, check_code, limit_code_mail, send_code,
                              spend_code)
 from models.db import UtcDateTimeField, UUIDModel, database, serialized
@@ -51,7 +53,9 @@ def request_email_change(caller, *, email: str, settings, now) -> None:
     taken = Customer.select().where(Customer.email == email).exists()
     with database.atomic():
         if taken:
-            mail.queue_mail(email, _TAKEN_SUBJECT, _TAKEN_BODY, now=now)
+            # each request is a notice of its own (no code to key it by)
+            outbox.queue(key=f"address-taken:{uuid.uuid4()}", type="email", address=email,
+                         kind="notice", subject=_TAKEN_SUBJECT, body=_TAKEN_BODY, now=now)
         else:
             send_code(caller.customer, CHANGE_EMAIL, settings=settings, now=now, target=email)
 

@@ -14,7 +14,7 @@ import secrets
 
 import peewee
 
-from models import channels, mail, organisations, plans
+from models import channels, organisations, outbox, plans
 from models.accounts import Customer
 from models.channels.values import normalise
 from models.db import UtcDateTimeField, UUIDModel, database, serialized
@@ -125,8 +125,9 @@ def remind(caller, team_id, *, channel_value: str, settings, now) -> Invitation:
         (Invitation.update(token_hash=_digest(settings, token), last_sent_at=now,
                            expires_at=now + TTL, reminders_sent=Invitation.reminders_sent + 1)
          .where(Invitation.id == invitation.id).execute())
-        _send(invitation, token, team, caller.customer, settings=settings, now=now, reminder=True)
-    return Invitation.get_by_id(invitation.id)
+        invitation = Invitation.get_by_id(invitation.id)
+        _send(invitation, token, team, caller.customer, settings=settings, now=now)
+    return invitation
 
 
 def by_token(token: str, *, settings) -> Invitation:
@@ -206,18 +207,21 @@ def _limit_sends(team, value: str, *, settings) -> None:
     channels.limit_sends(team.organisation_id, f"invitation:{value}", settings=settings)
 
 
-def _send(invitation, token, team, sender, *, settings, now, reminder=False) -> None:
+def _send(invitation, token, team, sender, *, settings, now) -> None:
+    """Queues the invitation, or its reminder (the n-th sending is keyed by n, so each one
+    goes out once)."""
     link = f"{settings.public_url}/v1/invitation/{token}"
     who = f"{sender.name} {sender.surname}".strip()
+    reminder = invitation.reminders_sent > 0
     subject = f"{'Reminder: ' if reminder else ''}{who} invites you to {team.name} on Pinghome"
     body = (f"{who} invites you to join the team '{team.name}' on Pinghome as {invitation.role}."
             f"\n\nSign in (or sign up) and accept: POST {link}/acceptance\n"
             f"Or decline: POST {link}/decline\nThe invitation expires in 7 days.\n")
-    if invitation.channel_type == "email":
-        mail.queue_mail(invitation.channel_value, subject, body, now=now)
-    else:
-        channels.queue_delivery(type="sms", address=invitation.channel_value, kind="invitation",
-                                subject=subject, body=f"{subject}: {link}/acceptance", now=now)
+    if invitation.channel_type != "email":
+        body = f"{subject}: {link}/acceptance"
+    outbox.queue(key=f"invitation:{invitation.id}:{invitation.reminders_sent}",
+                 type=invitation.channel_type, address=invitation.channel_value,
+                 kind="invitation", subject=subject, body=body, now=now)
 
 
 def _normal(channel_value: str) -> str:

@@ -26,7 +26,7 @@ def defer(actor_name: str, *args) -> None:
     """Sends `actor_name(*args)` once the current transaction commits (now, outside one).
 
     At-most-once by itself: a crash between commit and send loses the message, so every
-    job that must happen also leaves a row that a scheduler sweep re-sends (see `mail`).
+    job that must happen also leaves a row that a scheduler sweep re-sends (see `outbox`).
     """
     def send():
         if _sender is None:

@@ -1,69 +1,185 @@
-"""What the outboxes (account mail, channel deliveries) share: rows that are messages to send.
+"""The outbox: every outgoing message is a `Delivery` row first, then sent by the
+`notifications.deliver` actor through a transport (mail, SMS, webhook, chat:
+`workers/notifiers/`).
 
-A message row has `status` (pending, then sent/logged/failed), `attempts`, `last_error`,
-`created_at`, `last_attempt_at` and `claimed_until`. A job sends one row: it claims it with a
-conditional update (so two deliveries never run at once and a sent row is never sent again),
-sends, then marks it. A refusal leaves it pending for the job's retry, until the last attempt.
+Account mail (codes, notices), invitations, channel verification and test messages and expiry
+reminders all go through `queue` (incident notices will, with keys of their own). Each message
+has a `key`, unique: what made it (`code:<one-time code id>`, `invitation:<id>:<n>`,
+`test:<uuid>` ...). Queueing a key that exists queues nothing, so an operation that runs again
+(a redelivered job, a sweep that overlaps) sends nothing twice.
+
+The row makes a message durable (a broker outage or a killed worker delays it, never loses it:
+the scheduler sends the job of a stalled row again) and its delivery idempotent. A row has
+`status` (pending, then sent/logged/failed), `attempts`, `last_error`, `created_at`,
+`last_attempt_at` and `claimed_until`. The job claims the row with a conditional update (two
+deliveries never run at once and a sent row is never sent again), sends, then marks it. A
+refusal leaves it pending for the job's retry, until the last of `mail_max_attempts`.
+
+The transport is handed in by the actor, so the domain needs no network code.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
+import hmac
+import json
 import logging
+import uuid
+from typing import Callable
 
 import peewee
 
 from models import jobs
+from models.db import UtcDateTimeField, UUIDModel
 
 log = logging.getLogger(__name__)
 
+ACTOR = "notifications.deliver"
 CLAIM_SECONDS = 120
-STALLED_AFTER = dt.timedelta(minutes=15)   # longer than the actors' largest retry backoff
+STALLED_AFTER = dt.timedelta(minutes=15)   # longer than the actor's largest retry backoff
+
+
+class Delivery(UUIDModel):
+    """One message to send over a channel or, without one, to a bare address (an account's
+    mail, an invitation's phone number). `key` names what made it; see `queue`."""
+    key = peewee.CharField(max_length=200, unique=True)
+    # deferred: channels import accounts, which queue mail here (resolved once
+    # `models.channels.tables` is imported, which `models` does)
+    channel = peewee.DeferredForeignKey("NotificationChannel", null=True, backref="deliveries",
+                                        on_delete="CASCADE")
+    type = peewee.CharField(max_length=16)
+    address = peewee.TextField()
+    kind = peewee.CharField(max_length=32)      # code, verification, invitation, test ...
+    subject = peewee.CharField(max_length=255)
+    body = peewee.TextField()
+    payload = peewee.TextField(null=True)       # JSON for webhooks, when the kind has one
+    status = peewee.CharField(max_length=16, index=True)   # pending, sent, logged, failed
+    attempts = peewee.IntegerField(default=0)
+    last_error = peewee.TextField(null=True)
+    created_at = UtcDateTimeField()
+    last_attempt_at = UtcDateTimeField(null=True)
+    claimed_until = UtcDateTimeField(null=True)
+    sent_at = UtcDateTimeField(null=True)
 
 
 class NotSent(Exception):
     """The message was refused or its peer unreachable; the job is retried."""
 
 
-def claim(model, row_id, now) -> bool:
-    """Claims a pending row for one delivery attempt; False if it is sent, gone or busy."""
-    claimed = (model.update(claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
-                            attempts=model.attempts + 1, last_attempt_at=now)
-               .where(model.id == row_id, model.status == "pending",
-                      model.claimed_until.is_null() | (model.claimed_until < now))
+class TransportError(Exception):
+    """The peer refused or could not be reached (transports raise it; the job retries)."""
+
+
+class Refused(TransportError):
+    """The network policy refused the peer's address: final, since a retry meets the same
+    policy (and a redirect into a private network is no transient fault)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Message:
+    """What a transport sends: plain data, no rows."""
+    delivery_id: str
+    type: str
+    address: str
+    subject: str
+    body: str
+    payload: dict | None          # the JSON a webhook receives
+    signing_key: bytes | None     # webhooks sign their body with it
+
+
+Transport = Callable[[Message], str]
+
+
+def queue(*, key: str, channel=None, type: str | None = None, address: str | None = None,
+          kind: str, subject: str, body: str, payload: dict | None = None, now) -> Delivery:
+    """Writes a message (over `channel`, a `NotificationChannel`, or to a bare `type` +
+    `address`) and asks for `notifications.deliver` once the transaction commits.
+
+    Insert-or-ignore on `key`: a message whose key exists already is not written again and
+    nothing is sent; the existing row is answered. Of two transactions queueing one key, the
+    second waits for the first and then finds its row."""
+    new_id = uuid.uuid4()
+    (Delivery.insert(id=new_id, key=key, channel=channel.id if channel else None,
+                     type=channel.type if channel else type,
+                     address=channel.value if channel else address, kind=kind,
+                     subject=subject, body=body,
+                     payload=json.dumps(payload) if payload is not None else None,
+                     status="pending", created_at=now)
+     .on_conflict(conflict_target=[Delivery.key], action="nothing")
+     .execute())
+    row = Delivery.get(Delivery.key == key)
+    if row.id == new_id:
+        jobs.defer(ACTOR, str(row.id))
+    return row
+
+
+def deliver(delivery_id: str, *, transport: Transport, settings, now) -> str:
+    """Sends one message. At-least-once only if the worker dies between the peer's acceptance
+    and the mark; the delivery id travels as idempotency key (Message-ID, the webhook's
+    `X-Pinghome-Delivery`, the SMS provider's `Idempotency-Key`), the same on every attempt.
+    Answers the row's status ("skipped" if it is not pending, or claimed by a running attempt)."""
+    if not _claim(delivery_id, now):
+        return "skipped"
+    row = Delivery.get_by_id(delivery_id)
+    message = Message(delivery_id=str(row.id), type=row.type, address=row.address,
+                      subject=row.subject, body=row.body,
+                      payload=json.loads(row.payload) if row.payload else None,
+                      signing_key=signing_key(settings, row.channel_id) if row.channel_id else None)
+    try:
+        status = transport(message)
+    except TransportError as exc:
+        return _record_failure(row, exc, max_attempts=settings.mail_max_attempts,
+                               final=isinstance(exc, Refused))
+    (Delivery.update(status=status, sent_at=now, claimed_until=None, last_error=None)
+     .where(Delivery.id == row.id).execute())
+    return status
+
+
+def requeue_stalled(*, now) -> int:
+    """Re-sends the job of pending rows whose job was lost (broker down at enqueue, a dropped
+    message); safe to repeat since delivery claims before it sends."""
+    stalled = (Delivery.select(Delivery.id)
+               .where(Delivery.status == "pending",
+                      peewee.fn.COALESCE(Delivery.last_attempt_at, Delivery.created_at)
+                      < now - STALLED_AFTER)
+               .limit(1000))
+    count = 0
+    for row in stalled:
+        jobs.defer(ACTOR, str(row.id))
+        count += 1
+    return count
+
+
+def signing_key(settings, channel_id) -> bytes:
+    """The key a webhook channel's deliveries are signed with (shown to its owner)."""
+    return hmac.new(settings.secret_key.encode(), f"webhook:{channel_id}".encode(),
+                    hashlib.sha256).digest()
+
+
+def signature(key: bytes, body: bytes) -> str:
+    return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def _claim(delivery_id, now) -> bool:
+    """Claims a pending row for one attempt; False if it is sent, gone or busy."""
+    claimed = (Delivery.update(claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
+                               attempts=Delivery.attempts + 1, last_attempt_at=now)
+               .where(Delivery.id == delivery_id, Delivery.status == "pending",
+                      Delivery.claimed_until.is_null() | (Delivery.claimed_until < now))
                .execute())
     return claimed == 1
 
 
-def mark_done(model, row_id, status: str, now) -> None:
-    (model.update(status=status, sent_at=now, claimed_until=None, last_error=None)
-     .where(model.id == row_id).execute())
-
-
-def record_failure(model, row, error: Exception, *, max_attempts: int,
-                   final: bool = False) -> str:
+def _record_failure(row, error: Exception, *, max_attempts: int, final: bool) -> str:
     """Leaves the row pending and raises `NotSent` (the job retries), or marks it failed
     after the last attempt (or at once, `final`) and answers "failed"."""
     final = final or row.attempts >= max_attempts
     status = "failed" if final else "pending"
-    (model.update(status=status, last_error=str(error)[:2000], claimed_until=None)
-     .where(model.id == row.id).execute())
+    (Delivery.update(status=status, last_error=str(error)[:2000], claimed_until=None)
+     .where(Delivery.id == row.id).execute())
     if final:
-        log.error("%s %s failed for good after %d attempts: %s", model.__name__, row.id,
+        log.error("delivery %s (%s) failed for good after %d attempts: %s", row.id, row.kind,
                   row.attempts, error)
         return status
-    raise NotSent(f"{model.__name__} {row.id} not sent (attempt {row.attempts}): {error}") from error
-
-
-def requeue_stalled(model, actor_name: str, *, now) -> int:
-    """Re-sends the job of pending rows whose job was lost (broker down at enqueue, a dropped
-    message); safe to repeat since delivery claims before it sends."""
-    cutoff = now - STALLED_AFTER
-    stalled = (model.select(model.id)
-               .where(model.status == "pending",
-                      peewee.fn.COALESCE(model.last_attempt_at, model.created_at) < cutoff)
-               .limit(1000))
-    count = 0
-    for row in stalled:
-        jobs.defer(actor_name, str(row.id))
-        count += 1
-    return count
+    raise NotSent(f"delivery {row.id} not sent (attempt {row.attempts}): {error}") from error

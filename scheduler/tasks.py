@@ -6,7 +6,7 @@ import datetime as dt
 
 import dramatiq
 
-from models import changelog, channels, incidents, jobs, mail
+from models import changelog, incidents, jobs, outbox
 from models.heartbeats import overdue
 from models.heartbeats.stream import stream_for
 from models.monitors import facts
@@ -24,8 +24,7 @@ def periodic_tasks(broker, settings) -> list[PeriodicTask]:
                      lambda now: requeue_from_dead_workers(broker)),
         PeriodicTask("heartbeats.mark_overdue", 1, heartbeat_sweep(settings)),
         PeriodicTask("servers.mark_silent", 5, server_reports.mark_silent),
-        PeriodicTask("mail.requeue_stalled", 60, mail.requeue_stalled),
-        PeriodicTask("notifications.requeue_stalled", 60, channels.requeue_stalled),
+        PeriodicTask("notifications.requeue_stalled", 60, outbox.requeue_stalled),
         PeriodicTask("incidents.hand_over_unapplied", 30, incidents.hand_over_unapplied),
         PeriodicTask("statistics.rollup", 300, lambda now: jobs.defer("statistics.rollup")),
         PeriodicTask("monitors.look_at_expiry", 3600, _look_at_expiry),

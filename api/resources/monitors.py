@@ -104,7 +104,8 @@ class MonitorReminder(Resource):
         resp.media = schemas.reminder_out(reminder)
 
     def on_post(self, req, resp, monitor_id):
-        """Set the expiry reminder: a mail when fewer than `days_before` days are left."""
+        """Set the expiry reminder: a notice to the team when fewer than `days_before` days are
+        left."""
         self._set(req, resp, monitor_id, create=True)
         resp.status = falcon.HTTP_201
 

@@ -7,7 +7,7 @@ import pydantic
 from pydantic import StringConstraints
 
 from api.schemas.base import Body, Code, Page, Priority, Query, csv_list
-from models import channels
+from models import channels, outbox
 from models.clock import isoformat
 
 ChannelType = Literal["email", "sms", "webhook", "slack", "discord", "msteams", "telegram"]
@@ -72,5 +72,5 @@ def channel_out(channel, last_delivery, settings, shows_secrets: bool) -> dict:
             "sent_at": isoformat(last_delivery.sent_at)},
     }
     if channel.type == "webhook" and shows_secrets:
-        shaped["signing_secret"] = channels.signing_key(settings, channel.id).hex()
+        shaped["signing_secret"] = outbox.signing_key(settings, channel.id).hex()
     return shaped

@@ -2,6 +2,7 @@
 
 A new or changed channel is unverified: a 6-digit code goes out over the channel itself and
 the owner enters it. Only verified, enabled channels receive alerts, in priority order.
+Every message over a channel goes through the outbox (`models.outbox.queue`).
 """
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import uuid
 
 import peewee
 
-from models import organisations, plans
+from models import organisations, outbox, plans, ratelimit
 from models.accounts import Customer
-from models.channels.deliveries import limit_sends, queue_delivery
-from models.channels.tables import Delivery, NotificationChannel
+from models.channels.tables import NotificationChannel
 from models.channels.values import normalise
 from models.db import locked, serialized
 from models.errors import CodeExpired, CodeInvalid, Conflict, NotFound, TooManyRequests
@@ -139,15 +140,17 @@ def delete_channels(owner: Owner, *, priorities: list[int]) -> int:
     return len(found)
 
 
-def test_channel(owner: Owner, *, priority: int, settings, now) -> Delivery:
+def test_channel(owner: Owner, *, priority: int, settings, now) -> outbox.Delivery:
     """Queues a real test message over the channel, verified or not; rate limited per channel
-    and per organisation, since an unverified channel may be anybody's address."""
+    and per organisation, since an unverified channel may be anybody's address. Each request
+    is a message of its own (its key is new)."""
     channel = _at(owner, priority)
     _limit_sends(owner, channel.type, channel.value, settings=settings)
-    return queue_delivery(channel=channel, kind="test", subject="Pinghome test message",
-                          body="This is a test message from Pinghome: this channel works.",
-                          payload={"type": "test", "channel_id": str(channel.id),
-                                   "message": "This channel works."}, now=now)
+    return outbox.queue(key=f"test:{uuid.uuid4()}", channel=channel, kind="test",
+                        subject="Pinghome test message",
+                        body="This is a test message from Pinghome: this channel works.",
+                        payload={"type": "test", "channel_id": str(channel.id),
+                                 "message": "This channel works."}, now=now)
 
 
 def set_enabled(owner: Owner, *, priority: int, enabled: bool, now) -> NotificationChannel:
@@ -155,6 +158,12 @@ def set_enabled(owner: Owner, *, priority: int, enabled: bool, now) -> Notificat
     (NotificationChannel.update(enabled=enabled, updated_at=now)
      .where(NotificationChannel.id == channel.id).execute())
     return NotificationChannel.get_by_id(channel.id)
+
+
+def team_owner(team) -> Owner:
+    """A team as the owner of its channels, for sending to them (no caller, no secrets)."""
+    return Owner("team", team.id, Organisation.get_by_id(team.organisation_id),
+                 shows_secrets=False)
 
 
 def deliverable_channels(owner: Owner) -> list[NotificationChannel]:
@@ -167,10 +176,24 @@ def deliverable_channels(owner: Owner) -> list[NotificationChannel]:
 def last_deliveries(channels) -> dict:
     """{channel_id: its newest delivery} for showing whether a channel works."""
     newest = {}
-    for delivery in (Delivery.select().where(Delivery.channel.in_([c.id for c in channels]))
-                     .order_by(Delivery.created_at)):
+    for delivery in (outbox.Delivery.select()
+                     .where(outbox.Delivery.channel.in_([c.id for c in channels]))
+                     .order_by(outbox.Delivery.created_at)):
         newest[delivery.channel_id] = delivery
     return newest
+
+
+def limit_sends(organisation_id, destination: str, *, settings) -> None:
+    """Counts one message sent on request (a channel's verification code or test message, an
+    invitation or its reminder) to `destination` (a channel, or an invited address, as a
+    string unique within the organisation) and to the organisation; `TooManyRequests` once
+    either is spent. Nobody has proved such a destination yet, so this is what keeps
+    Pinghome from being used to mail, text (paid) or post to strangers."""
+    digest = hashlib.sha256(destination.encode()).hexdigest()[:32]
+    ratelimit.hit_all((settings.channel_send_rate_limit, "destination-send",
+                       f"{organisation_id}:{digest}"),
+                      (settings.organisation_send_rate_limit, "organisation-send",
+                       str(organisation_id)))
 
 
 def _owned(owner: Owner):
@@ -199,15 +222,19 @@ def _lock(owner: Owner) -> None:
 
 def _send_code(channel: NotificationChannel, *, settings, now) -> None:
     code = f"{secrets.randbelow(1_000_000):06d}"
-    (NotificationChannel.update(code_hash=_code_digest(settings, channel, code),
-                                code_expires_at=now + CODE_TTL, code_attempts=0)
+    digest = _code_digest(settings, channel, code)
+    (NotificationChannel.update(code_hash=digest, code_expires_at=now + CODE_TTL,
+                                code_attempts=0)
      .where(NotificationChannel.id == channel.id).execute())
-    queue_delivery(channel=channel, kind="verification",
-                   subject="Verify your Pinghome notification channel",
-                   body=f"Your Pinghome verification code is {code}. Enter it to start "
-                        f"receiving alerts here.",
-                   payload={"type": "verification", "channel_id": str(channel.id), "code": code},
-                   now=now)
+    # keyed by the code it carries: should a new code for this channel repeat an earlier one
+    # (one in a million), nothing is queued, and asking again draws another
+    outbox.queue(key=f"channel-verification:{channel.id}:{digest[:16]}",
+                 channel=channel, kind="verification",
+                 subject="Verify your Pinghome notification channel",
+                 body=f"Your Pinghome verification code is {code}. Enter it to start "
+                      f"receiving alerts here.",
+                 payload={"type": "verification", "channel_id": str(channel.id), "code": code},
+                 now=now)
 
 
 def _code_digest(settings, channel, code: str) -> str:

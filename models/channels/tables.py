@@ -1,8 +1,9 @@
-"""Notification channels, and the deliveries of messages over them (or over an address)."""
+"""Notification channels. The messages sent over them are `models.outbox` deliveries."""
 from __future__ import annotations
 
 import peewee
 
+from models import outbox  # noqa: F401  (declares Delivery, whose deferred key points here)
 from models.accounts import Customer
 from models.db import UtcDateTimeField, UUIDModel
 from models.organisations import Team
@@ -33,22 +34,3 @@ class NotificationChannel(UUIDModel):
     def is_deliverable(self) -> bool:
         return self.enabled and self.verified_at is not None
 
-
-class Delivery(UUIDModel):
-    """One message to send over a channel (or, without one, to a bare address such as the
-    phone number of an invitation). An outbox row: see `models.outbox`."""
-    channel = peewee.ForeignKeyField(NotificationChannel, null=True, backref="deliveries",
-                                     on_delete="CASCADE")
-    type = peewee.CharField(max_length=16)
-    address = peewee.TextField()
-    kind = peewee.CharField(max_length=32)      # verification, test, invitation, alert ...
-    subject = peewee.CharField(max_length=255)
-    body = peewee.TextField()
-    payload = peewee.TextField(null=True)       # JSON for webhooks, when the kind has one
-    status = peewee.CharField(max_length=16, index=True)
-    attempts = peewee.IntegerField(default=0)
-    last_error = peewee.TextField(null=True)
-    created_at = UtcDateTimeField()
-    last_attempt_at = UtcDateTimeField(null=True)
-    claimed_until = UtcDateTimeField(null=True)
-    sent_at = UtcDateTimeField(null=True)

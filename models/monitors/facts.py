@@ -1,18 +1,19 @@
 """Certificate and domain facts of monitors, and the expiry reminders they trigger.
 
 Facts come from ssl and tld checks, and once a day from a look at the certificate or domain of
-any monitor that has a reminder. A threshold sends one mail to the service's team, once per
-threshold and expiry date (a unique row claims it in the mail's transaction).
+any monitor that has a reminder. A threshold reminds the service's team once per threshold and
+expiry date (a unique row claims it in the transaction that queues the messages), over the
+team's channels like any notice, or by mail to its members when it has no channel to send to.
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from models import mail
+from models import channels, outbox
 from models.accounts import Customer
 from models.db import database
 from models.monitors.tables import ExpiryReminder, Monitor, MonitorFacts, ReminderSent
-from models.organisations import Membership
+from models.organisations import Membership, Team
 from models.services import Service
 
 WHAT = {"ssl": "the TLS certificate of", "tld": "the domain registration of"}
@@ -42,8 +43,11 @@ def needing_a_look(*, now, older_than=dt.timedelta(hours=20)) -> list[tuple[str,
 
 
 def send_due_reminders(monitor_id, kind: str, *, now) -> int:
-    """Mails the owners of the monitor's team for each threshold its expiry has entered;
-    never twice for one threshold and expiry date. Answers how many were sent."""
+    """Reminds the monitor's team of the threshold its expiry has entered: a message to each
+    of the team's deliverable channels (verified and enabled), or, when it has none, a mail to
+    each member, so that a reminder is never lost silently. Once per threshold and expiry
+    date, and each message keyed by them and its destination: safe to repeat. Answers how
+    many messages it queued."""
     monitor = Monitor.get_or_none(Monitor.id == monitor_id)
     reminder = ExpiryReminder.get_or_none(ExpiryReminder.monitor == monitor_id,
                                           ExpiryReminder.kind == kind)
@@ -52,36 +56,55 @@ def send_due_reminders(monitor_id, kind: str, *, now) -> int:
     if monitor is None or reminder is None or expires_at is None:
         return 0
     days_left = (expires_at - now).total_seconds() / 86400
-    sent = 0
     for threshold in sorted(reminder.days_before):
-        if days_left <= threshold:
-            sent += _send_once(monitor, kind, threshold, expires_at, days_left, now=now)
-            break   # the smallest threshold entered speaks for the larger ones
-    return sent
+        if days_left <= threshold:   # the smallest threshold entered speaks for the larger ones
+            return _remind_once(monitor, reminder, threshold, expires_at, days_left, now=now)
+    return 0
 
 
-def _send_once(monitor, kind, threshold, expires_at, days_left, *, now) -> int:
+def _remind_once(monitor, reminder, threshold, expires_at, days_left, *, now) -> int:
+    """The claim and the messages commit together, so a second run finds the claim taken and
+    queues nothing."""
     with database.atomic():
-        claimed = (ReminderSent.insert(monitor=monitor.id, kind=kind, days_before=threshold,
-                                       expires_on=expires_at.date(), sent_at=now)
+        claimed = (ReminderSent.insert(monitor=monitor.id, kind=reminder.kind,
+                                       days_before=threshold, expires_on=expires_at.date(),
+                                       sent_at=now)
                    .on_conflict_ignore().execute())
         if not claimed:
             return 0
-        subject = (f"{monitor.name}: {WHAT[kind]} {monitor.host} expires in "
-                   f"{max(int(days_left), 0)} days")
-        body = (f"{WHAT[kind].capitalize()} {monitor.host}, watched by the monitor "
-                f"'{monitor.name}', expires on {expires_at.date().isoformat()} "
-                f"({max(int(days_left), 0)} days from now). Renew it in time.\n")
-        for address in _team_addresses(monitor):
-            mail.queue_mail(address, subject, body, now=now)
-    return 1
+        days, what = max(int(days_left), 0), WHAT[reminder.kind]
+        subject = f"{monitor.name}: {what} {monitor.host} expires in {days} days"
+        body = (f"{what.capitalize()} {monitor.host}, watched by the monitor '{monitor.name}', "
+                f"expires on {expires_at.date().isoformat()} ({days} days from now). "
+                f"Renew it in time.\n")
+        payload = {"type": "expiry_reminder", "monitor_id": str(monitor.id),
+                   "kind": reminder.kind, "host": monitor.host,
+                   "expires_at": expires_at.isoformat(), "days_before": threshold}
+        team = Team.select().join(Service).where(Service.id == monitor.service_id).get()
+        return _tell_team(team, key=f"reminder:{reminder.id}:{threshold}:{expires_at.date()}",
+                          subject=subject, body=body, payload=payload, now=now)
 
 
-def _team_addresses(monitor) -> list[str]:
-    return [c.email for c in Customer.select(Customer.email).join(
-        Membership, on=(Membership.customer == Customer.id)).join(
-        Service, on=(Service.team == Membership.team)).where(Service.id == monitor.service_id)
-        .distinct()]
+def _tell_team(team, *, key: str, subject: str, body: str, payload: dict, now) -> int:
+    """Queues the notice to each deliverable team channel, else mails each member; each
+    message keyed by `key` and its destination. Answers how many were queued."""
+    notice = {"kind": "expiry_reminder", "subject": subject, "body": body, "now": now}
+    targets = channels.deliverable_channels(channels.team_owner(team))
+    for channel in targets:
+        outbox.queue(key=f"{key}:{channel.id}", channel=channel, payload=payload, **notice)
+    if targets:
+        return len(targets)
+    members = _members(team)
+    for customer in members:
+        outbox.queue(key=f"{key}:customer:{customer.id}", type="email", address=customer.email,
+                     **notice)
+    return len(members)
+
+
+def _members(team) -> list[Customer]:
+    return list(Customer.select(Customer.id, Customer.email)
+                .join(Membership, on=(Membership.customer == Customer.id))
+                .where(Membership.team == team.id))
 
 
 def _expiry(facts) -> dt.datetime | None:

@@ -81,7 +81,8 @@ class ExpiryReminder(UUIDModel):
 
 
 class ReminderSent(UUIDModel):
-    """One reminder mail per monitor, kind, threshold and expiry date: never two."""
+    """One reminder per monitor, kind, threshold and expiry date: never two. Its messages
+    (`models.outbox`) are keyed by the same and their destination."""
     monitor = peewee.ForeignKeyField(Monitor, on_delete="CASCADE")
     kind = peewee.CharField(max_length=8)
     days_before = peewee.IntegerField()

@@ -5,7 +5,7 @@ import itertools
 import re
 
 from models import accounts, clock
-from models.mail import MailOutbox
+from models.outbox import Delivery
 
 _numbers = itertools.count(1)
 PASSWORD = "correct-horse-1"
@@ -33,8 +33,9 @@ def sign_in(settings, customer, password: str = PASSWORD) -> accounts.IssuedToke
 
 def code_from_outbox(email: str) -> str:
     """The code in the newest message to `email`, read from the outbox as an operator would."""
-    row = (MailOutbox.select().where(MailOutbox.to_address == email.lower())
-           .order_by(MailOutbox.created_at.desc()).first())
+    row = (Delivery.select().where(Delivery.type == "email", Delivery.kind == "code",
+                                   Delivery.address == email.lower())
+           .order_by(Delivery.created_at.desc()).first())
     assert row is not None, f"no mail to {email}"
     return re.search(r"\b(\d{6})\b", row.body).group(1)
 

@@ -166,3 +166,50 @@ def test_the_three_state_change_tables_become_one_keeping_every_change(scratch):
         with pytest.raises(peewee.IntegrityError), scratch.atomic():           # once per trigger
             StateChange.create(subject_type="monitor", subject_id=monitor.id, region=None,
                                recorded_at=at, **common)
+
+
+def test_the_mail_outbox_moves_into_the_one_outbox_keeping_every_message(scratch):
+    from models.outbox import Delivery
+    names = [m.name for m in runner(scratch).migrations()]
+    runner(scratch).up(target=names[names.index("0010_one_outbox") - 1])
+    initial, organisation = _frozen("0001_initial"), _frozen("0003_organisation")
+    at, later = dt.datetime(2026, 1, 2, 3, 4, 5), dt.datetime(2026, 1, 2, 3, 9, 0)
+    with scratch.bind_ctx([initial.MailOutbox, organisation.Delivery,
+                           organisation.NotificationChannel]):
+        mailed = initial.MailOutbox.create(
+            to_address="early@example.com", subject="Your code", body="Your code is 123456",
+            status="sent", attempts=2, created_at=at, last_attempt_at=later, sent_at=later)
+        waiting = initial.MailOutbox.create(
+            to_address="later@example.com", subject="Invitation", body="Join us",
+            status="pending", attempts=1, last_error="451 try again", created_at=at,
+            last_attempt_at=at, claimed_until=later)
+        webhook = organisation.Delivery.create(
+            type="webhook", address="https://example.com/hook", kind="test", subject="s",
+            body="b", payload='{"type": "test"}', status="failed", attempts=8,
+            last_error="HTTP 500", created_at=at, last_attempt_at=later)
+    runner(scratch).up()
+    assert "mail_outbox" not in scratch.get_tables()
+    utc = dt.timezone.utc
+    with scratch.bind_ctx(LIVE_MODELS):
+        moved = {d.id: d for d in Delivery.select()}
+        assert set(moved) == {mailed.id, waiting.id, webhook.id}
+        assert all(d.key == str(d.id) for d in moved.values())
+        shape = lambda d: (d.channel_id, d.type, d.address, d.kind, d.subject, d.body,  # noqa: E731
+                           d.payload, d.status, d.attempts, d.last_error, d.created_at,
+                           d.last_attempt_at, d.claimed_until, d.sent_at)
+        assert shape(moved[mailed.id]) == (
+            None, "email", "early@example.com", "mail", "Your code", "Your code is 123456",
+            None, "sent", 2, None, at.replace(tzinfo=utc), later.replace(tzinfo=utc), None,
+            later.replace(tzinfo=utc))
+        assert shape(moved[waiting.id]) == (
+            None, "email", "later@example.com", "mail", "Invitation", "Join us", None,
+            "pending", 1, "451 try again", at.replace(tzinfo=utc), at.replace(tzinfo=utc),
+            later.replace(tzinfo=utc), None)
+        assert shape(moved[webhook.id]) == (
+            None, "webhook", "https://example.com/hook", "test", "s", "b", '{"type": "test"}',
+            "failed", 8, "HTTP 500", at.replace(tzinfo=utc), later.replace(tzinfo=utc), None,
+            None)
+        with pytest.raises(peewee.IntegrityError), scratch.atomic():    # the key is unique
+            Delivery.create(key=str(webhook.id), type="email", address="x@example.com",
+                            kind="test", subject="s", body="b", status="pending", created_at=at)
+

@@ -8,8 +8,9 @@ import os
 import pytest
 import requests
 
-from models import channels, clock
-from models.channels import Delivery, NotificationChannel
+from models import clock, outbox
+from models.channels import NotificationChannel
+from models.outbox import Delivery
 from tests.factories.accounts import make_customer
 from tests.factories.organisations import first_team
 from tests.http_sink import HttpSink
@@ -42,10 +43,10 @@ def deliver_over(settings, strict, type: str, value: str) -> Delivery:
     channel = NotificationChannel.create(team=team, type=type, value=value, priority=1,
                                          verified_at=now, created_at=now, updated_at=now)
     with held_jobs():
-        row = channels.queue_delivery(channel=channel, kind="test", subject="Test",
-                                      body="A test message", now=now)
-    channels.deliver(str(row.id), transport=lambda m: notifiers.send(m, settings=strict),
-                     settings=strict, now=now)
+        row = outbox.queue(key=f"test:{channel.id}", channel=channel, kind="test",
+                           subject="Test", body="A test message", now=now)
+    outbox.deliver(str(row.id), transport=lambda m: notifiers.send(m, settings=strict),
+                   settings=strict, now=now)
     return Delivery.get_by_id(row.id)
 
 

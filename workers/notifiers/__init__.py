@@ -1,8 +1,9 @@
-"""Transports: how a delivery reaches its peer. Plain functions over `models.channels.Message`;
+"""Transports: how a delivery reaches its peer. Plain functions over `models.outbox.Message`;
 each raises `TransportError` when the peer refuses or cannot be reached (the job retries)."""
 from __future__ import annotations
 
-from models.channels import CHAT_TYPES, Message
+from models.channels import CHAT_TYPES
+from models.outbox import Message
 from workers.notifiers import chat, email, sms, webhook
 
 

@@ -5,7 +5,8 @@ import logging
 
 import apprise
 
-from models.channels import Message, Refused, TransportError, apprise_url
+from models.channels import apprise_url
+from models.outbox import Message, Refused, TransportError
 from workers import netpolicy
 
 

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import urllib3
 
-from models.channels import Message, Refused, TransportError
+from models.outbox import Message, Refused, TransportError
 from workers import netpolicy
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ import json
 
 import urllib3
 
-from models.channels import Message, Refused, TransportError, signature
+from models.outbox import Message, Refused, TransportError, signature
 from workers import netpolicy
 
 TIMEOUT = urllib3.Timeout(connect=5, read=10)
