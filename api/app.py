@@ -7,8 +7,9 @@ from __future__ import annotations
 import falcon
 
 from api.pipeline import build_app
-from api.resources import (accounts, channels, customers, health, heartbeats, incidents,
-                           monitors, rulesets, servers, services, teams, webhooks)
+from api.resources import (accounts, acknowledgements, channels, customers, health,
+                           heartbeats, incidents, monitors, rulesets, servers, services, teams,
+                           webhooks)
 from models.heartbeats.stream import stream_for
 from models.incidents import webhooks as webhooks_domain
 
@@ -97,6 +98,7 @@ def incident_routes(settings) -> list[tuple[str, object]]:
         (incident, incidents.IncidentItem(settings)),
         (f"{incident}/actions", incidents.IncidentActions(settings)),
         (f"{incident}/timeline", incidents.IncidentTimeline(settings)),
+        (f"{incident}/acknowledgement", acknowledgements.Acknowledgement(settings)),
     ]
 
 

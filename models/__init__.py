@@ -7,4 +7,4 @@ from models import (accounts, changelog, channels, customers, health, invitation
 from models import monitors  # noqa: F401,E402
 from models import heartbeats  # noqa: F401,E402
 from models import servers  # noqa: F401,E402
-from models.incidents import tables, webhooks  # noqa: F401,E402
+from models.incidents import notices, tables, webhooks  # noqa: F401,E402

@@ -13,7 +13,7 @@ from models.db import database
 
 log = logging.getLogger(__name__)
 
-Sender = Callable[[str, tuple], None]
+Sender = Callable[[str, tuple, int | None], None]     # actor, args, delay in ms
 _sender: Sender | None = None
 
 
@@ -22,18 +22,21 @@ def set_sender(sender: Sender | None) -> None:
     _sender = sender
 
 
-def defer(actor_name: str, *args) -> None:
-    """Sends `actor_name(*args)` once the current transaction commits (now, outside one).
+def defer(actor_name: str, *args, delay_seconds: float | None = None) -> None:
+    """Sends `actor_name(*args)` once the current transaction commits (now, outside one),
+    to run `delay_seconds` later if given.
 
     At-most-once by itself: a crash between commit and send loses the message, so every
     job that must happen also leaves a row that a scheduler sweep re-sends (see `outbox`).
     """
+    delay_ms = None if delay_seconds is None else max(0, int(delay_seconds * 1000))
+
     def send():
         if _sender is None:
             log.warning("no broker configured; job %s%r not sent", actor_name, args)
             return
         try:
-            _sender(actor_name, args)
+            _sender(actor_name, args, delay_ms)
         except Exception:   # the broker is down: the sweep picks the row up later
             log.exception("could not enqueue %s%r", actor_name, args)
 

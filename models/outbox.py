@@ -115,25 +115,110 @@ def queue(*, key: str, channel=None, type: str | None = None, address: str | Non
 
 
 def deliver(delivery_id: str, *, transport: Transport, settings, now) -> str:
-    """Sends one message. At-least-once only if the worker dies between the peer's acceptance
-    and the mark; the delivery id travels as idempotency key (Message-ID, the webhook's
-    `X-Pinghome-Delivery`, the SMS provider's `Idempotency-Key`), the same on every attempt.
-    Answers the row's status ("skipped" if it is not pending, or claimed by a running attempt)."""
-    if not _claim(delivery_id, now):
+    """Sends one message, or, for a kind that groups (`GROUPED`), every message of its kind
+    waiting for its channel, as one. At-least-once only if the worker dies between the
+    peer's acceptance and the mark; the delivery id travels as idempotency key (Message-ID,
+    the webhook's `X-Pinghome-Delivery`, the SMS provider's `Idempotency-Key`), the same on
+    every attempt. Answers the row's status ("skipped" if it is not pending, or claimed by a
+    running attempt; "later" when its channel was sent to too recently)."""
+    row = Delivery.get_or_none(Delivery.id == delivery_id)
+    if row is None or row.status != "pending":
         return "skipped"
-    row = Delivery.get_by_id(delivery_id)
-    message = Message(delivery_id=str(row.id), type=row.type, address=row.address,
-                      subject=row.subject, body=row.body,
-                      payload=json.loads(row.payload) if row.payload else None,
-                      signing_key=signing_key(settings, row.channel_id) if row.channel_id else None)
+    window = GROUPED.get(row.kind)
+    if window is not None and row.channel_id is not None:
+        wait = _wait(row, window, now)
+        if wait > 0:
+            jobs.defer(ACTOR, str(row.id), delay_seconds=wait)
+            return "later"
+        rows = _claim_group(row, now)
+    else:
+        rows = [Delivery.get_by_id(row.id)] if _claim(delivery_id, now) else []
+    if not rows or row.id not in {r.id for r in rows}:
+        return "skipped"
+    first = rows[0]
+    subject, body, payload = _combined(rows)
+    message = Message(delivery_id=str(first.id), type=first.type, address=first.address,
+                      subject=subject, body=body, payload=payload,
+                      signing_key=signing_key(settings, first.channel_id)
+                      if first.channel_id else None)
     try:
         status = transport(message)
     except TransportError as exc:
-        return _record_failure(row, exc, max_attempts=settings.mail_max_attempts,
-                               final=isinstance(exc, Refused))
+        return _record_failure(rows, exc, max_attempts=settings.mail_max_attempts,
+                               final=isinstance(exc, Refused), now=now)
     (Delivery.update(status=status, sent_at=now, claimed_until=None, last_error=None)
-     .where(Delivery.id == row.id).execute())
+     .where(Delivery.id.in_([r.id for r in rows])).execute())
+    _tell_outcome(rows, status, None, now=now)
     return status
+
+
+# kinds whose messages to one channel are sent together, at most once per window: an outage
+# that opens many incidents at once sends a handful of messages per channel, not thousands
+GROUPED = {"incident": dt.timedelta(seconds=10)}
+GROUP_SIZE = 500
+# kind -> what to do once its messages are sent or failed for good:
+# outcome(rows, status, error, now=...)
+_outcomes: dict[str, Callable] = {}
+
+
+def on_outcome(kind: str, outcome: Callable) -> None:
+    """Registers what the layer that queued messages of `kind` does with their outcome."""
+    _outcomes[kind] = outcome
+
+
+def told_for(key_prefix: str) -> list[Delivery]:
+    """One message for each channel and address told (sent, or on its way) under keys
+    starting with `key_prefix`: every channel told of an incident, say."""
+    found: dict = {}
+    for row in (Delivery.select().where(Delivery.key.startswith(key_prefix),
+                                        Delivery.status != "failed")
+                .order_by(Delivery.created_at)):
+        found.setdefault(row.channel_id or (row.type, row.address), row)
+    return list(found.values())
+
+
+def _wait(row, window: dt.timedelta, now) -> float:
+    """Seconds until the row's channel may be sent to again."""
+    last = (Delivery.select(peewee.fn.MAX(Delivery.sent_at))
+            .where(Delivery.channel == row.channel_id, Delivery.kind == row.kind).scalar())
+    last = Delivery.sent_at.python_value(last) if last is not None else None
+    return 0.0 if last is None else (last + window - now).total_seconds()
+
+
+def _claim_group(row, now) -> list[Delivery]:
+    """Claims the messages of the row's kind waiting for its channel, oldest first; the row
+    among them unless another attempt holds it."""
+    waiting = [r.id for r in Delivery.select(Delivery.id).where(
+        Delivery.channel == row.channel_id, Delivery.kind == row.kind,
+        Delivery.status == "pending",
+        Delivery.claimed_until.is_null() | (Delivery.claimed_until < now))
+        .order_by(Delivery.created_at).limit(GROUP_SIZE)]
+    if row.id not in waiting:
+        waiting.append(row.id)
+    claimed = (Delivery.update(claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
+                               attempts=Delivery.attempts + 1, last_attempt_at=now)
+               .where(Delivery.id.in_(waiting), Delivery.status == "pending",
+                      Delivery.claimed_until.is_null() | (Delivery.claimed_until < now))
+               .returning(Delivery.id).execute())
+    ids = [found.id for found in claimed]
+    return list(Delivery.select().where(Delivery.id.in_(ids)).order_by(Delivery.created_at))
+
+
+def _combined(rows: list[Delivery]) -> tuple[str, str, dict | None]:
+    """The message of one row, or of several as one: their subjects counted, their bodies
+    one after the other, their webhook payloads in one list."""
+    payloads = [json.loads(r.payload) if r.payload else None for r in rows]
+    if len(rows) == 1:
+        return rows[0].subject, rows[0].body, payloads[0]
+    subject = f"{len(rows)} notices: {rows[0].subject}"[:255]
+    body = "\n---\n\n".join(r.body for r in rows)
+    return subject, body, {"type": "grouped", "count": len(rows), "messages": payloads}
+
+
+def _tell_outcome(rows: list[Delivery], status: str, error: str | None, *, now) -> None:
+    outcome = _outcomes.get(rows[0].kind)
+    if outcome is not None:
+        outcome(rows, status, error, now=now)
 
 
 def requeue_stalled(*, now) -> int:
@@ -171,15 +256,19 @@ def _claim(delivery_id, now) -> bool:
     return claimed == 1
 
 
-def _record_failure(row, error: Exception, *, max_attempts: int, final: bool) -> str:
-    """Leaves the row pending and raises `NotSent` (the job retries), or marks it failed
+def _record_failure(rows: list[Delivery], error: Exception, *, max_attempts: int,
+                    final: bool, now) -> str:
+    """Leaves the rows pending and raises `NotSent` (the job retries), or marks them failed
     after the last attempt (or at once, `final`) and answers "failed"."""
-    final = final or row.attempts >= max_attempts
+    first = rows[0]                # read after its claim counted this attempt
+    final = final or first.attempts >= max_attempts
     status = "failed" if final else "pending"
     (Delivery.update(status=status, last_error=str(error)[:2000], claimed_until=None)
-     .where(Delivery.id == row.id).execute())
+     .where(Delivery.id.in_([r.id for r in rows])).execute())
     if final:
-        log.error("delivery %s (%s) failed for good after %d attempts: %s", row.id, row.kind,
-                  row.attempts, error)
+        log.error("delivery %s (%s) failed for good after %d attempts: %s", first.id,
+                  first.kind, first.attempts, error)
+        _tell_outcome(rows, status, str(error)[:2000], now=now)
         return status
-    raise NotSent(f"delivery {row.id} not sent (attempt {row.attempts}): {error}") from error
+    raise NotSent(f"delivery {first.id} not sent (attempt {first.attempts}): "
+                  f"{error}") from error

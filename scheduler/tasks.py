@@ -8,6 +8,7 @@ import dramatiq
 
 from models import changelog, incidents, jobs, outbox
 from models.heartbeats import overdue
+from models.incidents import announcements
 from models.heartbeats.stream import stream_for
 from models.monitors import facts
 from models.servers import reports as server_reports
@@ -26,6 +27,7 @@ def periodic_tasks(broker, settings) -> list[PeriodicTask]:
         PeriodicTask("servers.mark_silent", 5, server_reports.mark_silent),
         PeriodicTask("notifications.requeue_stalled", 60, outbox.requeue_stalled),
         PeriodicTask("incidents.hand_over_unapplied", 30, incidents.hand_over_unapplied),
+        PeriodicTask("escalations.hand_over_due", 1, announcements.hand_over_due),
         PeriodicTask("statistics.rollup", 300, lambda now: jobs.defer("statistics.rollup")),
         PeriodicTask("monitors.look_at_expiry", 3600, _look_at_expiry),
         PeriodicTask("retention.purge", 3600, lambda now: jobs.defer("retention.purge")),

@@ -11,7 +11,7 @@ def held_jobs():
     """Within the block, deferred jobs are recorded instead of sent; yields the record."""
     record: list[tuple[str, tuple]] = []
     previous = jobs._sender
-    jobs.set_sender(lambda actor_name, args: record.append((actor_name, args)))
+    jobs.set_sender(lambda actor_name, args, delay_ms=None: record.append((actor_name, args)))
     try:
         yield record
     finally:

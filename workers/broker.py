@@ -61,7 +61,8 @@ def setup_broker(settings) -> dramatiq.Broker:
         broker.declare_actor(actor)
     for region in settings.regions:
         broker.declare_queue(f"probes.{region}")
-    jobs.set_sender(lambda actor_name, args: broker.get_actor(actor_name).send(*args))
+    jobs.set_sender(lambda actor_name, args, delay_ms: broker.get_actor(actor_name)
+                    .send_with_options(args=args, delay=delay_ms))
     return broker
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import Field, StringConstraints
 
-from api.schemas.base import Body, Page, Title, csv_list
+from api.schemas.base import Body, Page, Query, Title, csv_list
 from api.schemas.webhooks import Description
 from models.clock import isoformat
 
@@ -85,6 +85,8 @@ class IncidentCreate(Body):
     urgency: Urgency = "medium"
     assignees: Assignees = []
     actions: Actions = []
+    escalation_delay_minutes: Minutes | None = None
+    renotify_minutes: Minutes | None = None
 
 
 class IncidentUpdate(Body):
@@ -93,6 +95,8 @@ class IncidentUpdate(Body):
     urgency: Urgency | None = None
     assignees: Assignees | None = None
     actions: Actions | None = None
+    escalation_delay_minutes: Minutes | None = None
+    renotify_minutes: Minutes | None = None
     status: Status | None = None
 
 
@@ -106,6 +110,11 @@ class IncidentQuery(Page):
     @classmethod
     def _aware(cls, value):
         return value if value is None or value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+class AcknowledgementQuery(Query):
+    by: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    token: Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
 def ruleset_out(ruleset) -> dict:
@@ -133,6 +142,8 @@ def incident_out(incident) -> dict:
                                 else str(incident.state_change_id)),
             "webhook_event_id": incident.webhook_event_id,
             "assignees": incident.assignees, "actions": incident.actions,
+            "escalation_delay_minutes": incident.escalation_delay_minutes,
+            "renotify_minutes": incident.renotify_minutes,
             "created_at": isoformat(incident.created_at),
             "updated_at": isoformat(incident.updated_at),
             "acknowledged_at": isoformat(incident.acknowledged_at),

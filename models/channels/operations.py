@@ -168,8 +168,15 @@ def team_owner(team) -> Owner:
 
 def deliverable_channels(owner: Owner) -> list[NotificationChannel]:
     """The channels alerts go to, in priority order: verified and enabled only."""
-    return list(_owned(owner).where(NotificationChannel.enabled == True,  # noqa: E712
-                                    NotificationChannel.verified_at.is_null(False))
+    return deliverable_of(owner.kind, owner.id)
+
+
+def deliverable_of(kind: str, owner_id) -> list[NotificationChannel]:
+    """`deliverable_channels` of a customer's or a team's id (`kind`), for sending to them."""
+    column = NotificationChannel.customer if kind == "customer" else NotificationChannel.team
+    return list(NotificationChannel.select()
+                .where(column == owner_id, NotificationChannel.enabled == True,  # noqa: E712
+                       NotificationChannel.verified_at.is_null(False))
                 .order_by(NotificationChannel.priority))
 
 

@@ -55,3 +55,24 @@ def plan(incident, steps: list[tuple], *, now) -> None:
     for step_id, due_at in taken:
         if IncidentStep.due_at.python_value(due_at) <= now:
             jobs.defer(RUN_STEP, step_id)
+
+
+RESEND_AFTER = dt.timedelta(minutes=1)    # a step whose job was sent this long ago and is not
+                                          # done: the job was lost (or its worker killed)
+
+
+def hand_over_due(*, now, limit: int = 1000) -> int:
+    """Hands the steps that fell due to their job (reads the partial index of steps not
+    done), and again those whose job was sent a minute ago and has not done them; answers
+    how many."""
+    due = list(IncidentStep.select(IncidentStep.id).where(
+        IncidentStep.done_at.is_null(), IncidentStep.due_at <= now,
+        IncidentStep.enqueued_at.is_null() | (IncidentStep.enqueued_at < now - RESEND_AFTER))
+        .order_by(IncidentStep.due_at).limit(limit))
+    if not due:
+        return 0
+    ids = [step.id for step in due]
+    IncidentStep.update(enqueued_at=now).where(IncidentStep.id.in_(ids)).execute()
+    for step_id in ids:
+        jobs.defer(RUN_STEP, step_id)
+    return len(ids)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import uuid
 
 from models import organisations
+from models.accounts import Customer
+from models.channels import NotificationChannel
 from models.db import insert_rows, serialized
 from models.errors import Conflict, NotFound
-from models.incidents import announcements, assignees as assignees_domain
+from models.incidents import announcements, assignees as assignees_domain, messages
 from models.incidents.rulesets import normalise_actions
 from models.incidents.tables import Incident, IncidentEvent
 
@@ -99,7 +101,9 @@ def create_incident(caller, team_id, fields: dict, *, now) -> Incident:
     incident = Incident.create(
         organisation=team.organisation_id, team=team, source="manual", name=fields["name"],
         description=fields.get("description"), urgency=fields["urgency"], assignees=chosen,
-        actions=normalise_actions(fields.get("actions")), created_at=now, updated_at=now)
+        actions=normalise_actions(fields.get("actions")),
+        escalation_delay_minutes=fields.get("escalation_delay_minutes"),
+        renotify_minutes=fields.get("renotify_minutes"), created_at=now, updated_at=now)
     record(incident, "opened", f"Opened by {caller.customer.name} {caller.customer.surname}",
            at=now, actor=caller.customer.id, key="opened")
     announcements.opened(incident, now=now)
@@ -109,7 +113,9 @@ def create_incident(caller, team_id, fields: dict, *, now) -> Incident:
 def update_incident(caller, incident_id, fields: dict, *, now) -> Incident:
     """The given fields change, the others stay; `status` acknowledges or resolves."""
     incident = incident_for(caller, incident_id)
-    changes = {name: fields[name] for name in ("name", "description", "urgency") if name in fields}
+    changes = {name: fields[name] for name in ("name", "description", "urgency",
+                                               "escalation_delay_minutes", "renotify_minutes")
+               if name in fields}
     if "assignees" in fields:
         changes["assignees"] = assignees_domain.normalise(fields["assignees"],
                                                           incident.organisation_id)
@@ -139,6 +145,43 @@ def move(caller, incident_id, status: str, *, now) -> Incident:
     _move(incident, status, actor=caller.customer.id, message=f"{status.capitalize()} by {who}",
           key=f"{status}:{caller.customer.id}", at=now, now=now)
     return Incident.get_by_id(incident.id)
+
+
+def acknowledge_by_link(incident_id, *, by: str, token: str, settings, now) -> Incident:
+    """Acknowledges the incident from the signed link of a notice (`messages`); `NotFound`
+    alike for a bad token and an unknown incident. An incident acknowledged or resolved
+    already stays as it is."""
+    incident = incident_by_link(incident_id, by=by, token=token, settings=settings)
+    if incident.status == "triggered":
+        _move(incident, "acknowledged", actor=_customer_or_none(by),
+              message=f"Acknowledged from the link sent to {by}", key=f"link:{by}",
+              at=now, now=now)
+    return Incident.get_by_id(incident.id)
+
+
+def incident_by_link(incident_id, *, by: str, token: str, settings) -> Incident:
+    """The incident a notice's signed link names; `NotFound` alike for a bad token and an
+    unknown incident."""
+    incident = Incident.get_or_none(Incident.id == incident_id)
+    if incident is None or not messages.is_valid_token(settings, incident.id, by, token):
+        raise NotFound("No such incident, or the link is not valid.")
+    return incident
+
+
+def _customer_or_none(by: str):
+    """The person a link was sent to, when it went to a person or their channel."""
+    channel = NotificationChannel.get_or_none(NotificationChannel.id == _uuid_or_none(by))
+    if channel is not None:
+        return channel.customer_id
+    customer = Customer.get_or_none(Customer.id == _uuid_or_none(by))
+    return customer.id if customer else None
+
+
+def _uuid_or_none(value: str):
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 def _move(incident: Incident, status: str, *, actor, message: str, key: str, at, now) -> int:

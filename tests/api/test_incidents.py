@@ -53,9 +53,10 @@ def test_a_user_acknowledges_and_resolves_and_the_timeline_says_who(client, cast
                                 headers=bearer(cast.alice_token))
     assert again.status_code == 409 and again.json["error"]["code"] == "incident_status"
     steps = client.simulate_get(f"{path}/timeline", headers=bearer(cast.alice_token)).json
-    assert [s["kind"] for s in steps["data"]] == ["opened", "acknowledged", "updated",
-                                                 "resolved"]
-    assert steps["data"][1]["actor"] == str(cast.bob.id)
+    moves = [s for s in steps["data"] if s["kind"] in ("opened", "acknowledged", "updated",
+                                                        "resolved")]    # notices aside
+    assert [s["kind"] for s in moves] == ["opened", "acknowledged", "updated", "resolved"]
+    assert moves[1]["actor"] == str(cast.bob.id)
 
 
 def test_incidents_are_filtered_by_status_and_urgency(client, cast):
