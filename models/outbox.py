@@ -36,7 +36,7 @@ from models.db import UtcDateTimeField, UUIDModel
 log = logging.getLogger(__name__)
 
 ACTOR = "notifications.deliver"
-CLAIM_SECONDS = 120
+CLAIM_SECONDS = 60       # longer than any transport may take (SMTP's timeout is 30 s)
 STALLED_AFTER = dt.timedelta(minutes=15)   # longer than the actor's largest retry backoff
 
 
@@ -114,13 +114,16 @@ def queue(*, key: str, channel=None, type: str | None = None, address: str | Non
     return row
 
 
-def deliver(delivery_id: str, *, transport: Transport, settings, now) -> str:
+def deliver(delivery_id: str, *, transport: Transport, settings, now,
+            again: bool = False) -> str:
     """Sends one message, or, for a kind that groups (`GROUPED`), every message of its kind
     waiting for its channel, as one. At-least-once only if the worker dies between the
     peer's acceptance and the mark; the delivery id travels as idempotency key (Message-ID,
     the webhook's `X-Pinghome-Delivery`, the SMS provider's `Idempotency-Key`), the same on
     every attempt. Answers the row's status ("skipped" if it is not pending, or claimed by a
-    running attempt; "later" when its channel was sent to too recently)."""
+    running attempt; "later" when its channel was sent to too recently). A job that runs
+    `again` (redelivered from a killed worker) and finds the row claimed, by the attempt
+    that died with that worker, comes back once the claim has lapsed."""
     row = Delivery.get_or_none(Delivery.id == delivery_id)
     if row is None or row.status != "pending":
         return "skipped"
@@ -134,7 +137,7 @@ def deliver(delivery_id: str, *, transport: Transport, settings, now) -> str:
     else:
         rows = [Delivery.get_by_id(row.id)] if _claim(delivery_id, now) else []
     if not rows or row.id not in {r.id for r in rows}:
-        return "skipped"
+        return _after_held(row.id, now) if again else "skipped"
     first = rows[0]
     subject, body, payload = _combined(rows)
     message = Message(delivery_id=str(first.id), type=first.type, address=first.address,
@@ -164,6 +167,16 @@ _outcomes: dict[str, Callable] = {}
 def on_outcome(kind: str, outcome: Callable) -> None:
     """Registers what the layer that queued messages of `kind` does with their outcome."""
     _outcomes[kind] = outcome
+
+
+def _after_held(delivery_id, now) -> str:
+    """The row is claimed by an attempt that died, or done: the job comes back once the
+    claim has lapsed, rather than leave the row to the stalled sweep."""
+    row = Delivery.get_or_none(Delivery.id == delivery_id)
+    if row is None or row.status != "pending" or row.claimed_until is None:
+        return "skipped"
+    jobs.defer(ACTOR, str(row.id), delay_seconds=(row.claimed_until - now).total_seconds() + 1)
+    return "later"
 
 
 def told_for(key_prefix: str) -> list[Delivery]:

@@ -133,7 +133,7 @@ def _create_connection(address, timeout=_DEFAULT_TIMEOUT, source_address=None,
 urllib3.util.connection.create_connection = _create_connection
 
 # one pool manager per policy: a kept-alive connection never serves a stricter caller
-_managers = {allowed: urllib3.PoolManager(num_pools=10, retries=False)
+_managers = {allowed: urllib3.PoolManager(num_pools=50, maxsize=10, retries=False)
              for allowed in (True, False)}
 
 

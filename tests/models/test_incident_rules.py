@@ -188,3 +188,22 @@ def test_without_a_dedup_key_every_match_opens_one(owner):
     post(webhook, {"message": "one"})
     post(webhook, {"message": "two"}, seconds=1)
     assert Incident.select().count() == 2
+
+
+def test_a_heartbeat_and_a_server_going_down_open_incidents_and_coming_up_resolve_them(owner):
+    from models.heartbeats.tables import Heartbeat
+    from models.servers.tables import Server
+    ruleset(owner)
+    service = make_service(first_team(owner.customer))
+    heartbeat = Heartbeat.create(service=service, name="Backup", methods=["GET"],
+                                 interval_seconds=60, grace_seconds=30, created_at=T0,
+                                 updated_at=T0)
+    server = Server.create(service=service, name="db1", token="t" * 32, created_at=T0,
+                           updated_at=T0)
+    apply(change(heartbeat, "down", 0, subject_type="heartbeat"))
+    apply(change(server, "down", 0, subject_type="server"))
+    assert sorted(i.subject_type for i in Incident.select()) == ["heartbeat", "server"]
+    assert {i.name for i in Incident.select()} == {"Backup is down", "db1 is down"}
+    apply(change(heartbeat, "up", 60, subject_type="heartbeat"))
+    apply(change(server, "up", 60, subject_type="server"))
+    assert {i.status for i in Incident.select()} == {"resolved"}

@@ -13,4 +13,4 @@ def deliver(delivery_id):
     settings = runtime.current_settings()
     outbox.deliver(delivery_id, transport=lambda message: notifiers.send(message,
                                                                          settings=settings),
-                   settings=settings, now=clock.now())
+                   settings=settings, now=clock.now(), again=runtime.is_started_again())
