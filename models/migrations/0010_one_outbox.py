@@ -36,4 +36,4 @@ def up(migrator, db):
 
 def down(migrator, db):
     raise RuntimeError("0010_one_outbox is one-way: restore a backup taken before it to go "
-                       "back (the account mail is not told apart from other deliveries)")
+                       "back (account mail and channel deliveries share one table since)")
