@@ -17,6 +17,7 @@ from models.heartbeats import ingest
 from models.heartbeats.operations import accepted_methods
 from models.heartbeats.stream import stream_for
 from models.incidents import webhooks
+from models.incidents.events import store_events
 from models.intake import intake_for
 
 
@@ -27,7 +28,7 @@ def routes(settings, broker_check) -> list[tuple[str, object]]:
         ("/v1/heartbeat/{heartbeat_id:uuid}", HeartbeatSignal(Directory(accepted_methods),
                                                               intake_for(signals, ingest.store))),
         ("/v1/incident/webhook/{webhook_id:uuid}", WebhookEventIntake(
-            Directory(webhooks.known_webhook), intake_for(events, webhooks.store_events))),
+            Directory(webhooks.known_webhook), intake_for(events, store_events))),
         ("/v1/health-check", health.HealthCheck(broker_check, signals, events)),
         ("/v1/server-resource/{server_id:uuid}/metrics", servers.AgentReport(settings)),
     ]

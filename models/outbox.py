@@ -136,7 +136,7 @@ def deliver(delivery_id: str, *, transport: Transport, settings, now,
         rows = _claim_group(row, now)
     else:
         rows = [Delivery.get_by_id(row.id)] if _claim(delivery_id, now) else []
-    if not rows or row.id not in {r.id for r in rows}:
+    if not rows:        # claimed by another attempt (what it claimed with it, it sends)
         return _after_held(row.id, now) if again else "skipped"
     first = rows[0]
     subject, body, payload = _combined(rows)
@@ -158,7 +158,8 @@ def deliver(delivery_id: str, *, transport: Transport, settings, now,
 # kinds whose messages to one channel are sent together, at most once per window: an outage
 # that opens many incidents at once sends a handful of messages per channel, not thousands
 GROUPED = {"incident": dt.timedelta(seconds=10)}
-GROUP_SIZE = 500
+GROUP_SIZE = 10_000       # messages sent as one at the most
+GROUP_SHOWN = 50          # of which a mail or chat message spells out this many
 # kind -> what to do once its messages are sent or failed for good:
 # outcome(rows, status, error, now=...)
 _outcomes: dict[str, Callable] = {}
@@ -224,7 +225,9 @@ def _combined(rows: list[Delivery]) -> tuple[str, str, dict | None]:
     if len(rows) == 1:
         return rows[0].subject, rows[0].body, payloads[0]
     subject = f"{len(rows)} notices: {rows[0].subject}"[:255]
-    body = "\n---\n\n".join(r.body for r in rows)
+    body = "\n---\n\n".join(r.body for r in rows[:GROUP_SHOWN])
+    if len(rows) > GROUP_SHOWN:
+        body += f"\n---\n\n... and {len(rows) - GROUP_SHOWN} more.\n"
     return subject, body, {"type": "grouped", "count": len(rows), "messages": payloads}
 
 

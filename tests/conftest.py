@@ -205,7 +205,8 @@ def gateway(settings, broker):
     from api.gateway import create_gateway
     from models.heartbeats import ingest
     from models.heartbeats.stream import SignalStream
-    from models.incidents.webhooks import EventStream, store_events
+    from models.incidents.events import store_events
+    from models.incidents.webhooks import EventStream
     from workers.flusher import Flusher
     port = free_port()
     app = create_gateway(settings, broker_check=functools.partial(ping, broker))

@@ -17,7 +17,8 @@ from models import clock
 from models.db import answers, database, is_unavailable
 from models.heartbeats import ingest
 from models.heartbeats.stream import SignalStream
-from models.incidents.webhooks import EventStream, store_events
+from models.incidents.events import store_events
+from models.incidents.webhooks import EventStream
 from models.streams import Entry, Stream
 
 log = logging.getLogger(__name__)

@@ -2,6 +2,7 @@
 database on the way once the webhook is known, and answered once the event is durable."""
 from __future__ import annotations
 
+import json
 import os
 
 import falcon
@@ -37,6 +38,9 @@ class WebhookEventIntake:
                       body=storable(body, BODY_KEEP), ip=req.remote_addr,
                       received_at=clock.now())
         self.intake.accept(event)
+        # the answer written out: the same JSON for a fraction of a serialiser's cost
         resp.status = falcon.HTTP_202
-        resp.media = {"message": "Accepted", "id": event.key, "ip": event.ip,
-                      "content_type": event.content_type}
+        resp.content_type = falcon.MEDIA_JSON
+        resp.data = b'{"message": "Accepted", "id": "%s", "ip": %s, "content_type": %s}' % (
+            event.key.encode(), json.dumps(event.ip).encode(),
+            json.dumps(event.content_type).encode())

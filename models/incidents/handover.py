@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 
 from models import jobs
-from models.incidents.webhooks import MATCH_EVENT, WebhookEvent
+from models.incidents.events import MATCH_EVENT
+from models.incidents.webhooks import WebhookEvent
 from models.state_changes import APPLY_RULES, StateChange
 
 UNAPPLIED_AFTER = dt.timedelta(minutes=1)

@@ -18,6 +18,7 @@ scheduler. Messages to one channel within a few seconds of each other go out as 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from models import outbox
 from models.accounts import Customer
@@ -137,7 +138,7 @@ def _send_to_address(incident, step, customer, *, settings, now) -> None:
 def _record_outcome(rows, status: str, error: str | None, *, now) -> None:
     """The timeline of each incident learns whether its notice was delivered or failed."""
     for row in rows:
-        incident = Incident.get_or_none(Incident.id == row.key.split(":")[1])
+        incident = Incident.get_or_none(Incident.id == _uuid(row.key.split(":")[1]))
         if incident is None:
             continue
         told = f"{row.type} {shown(row.type, row.address)}"
@@ -150,6 +151,13 @@ def _record_outcome(rows, status: str, error: str | None, *, now) -> None:
 
 
 outbox.on_outcome(KIND, _record_outcome)
+
+
+def _uuid(text: str):
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
 
 
 def _owner(channel) -> str:

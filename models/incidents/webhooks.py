@@ -3,9 +3,8 @@ post events to through the gateway, and the events they received.
 
 An event is taken in like a heartbeat signal: the gateway packs it as a `webhook_event` row in
 COPY's text format and appends it to the webhook events' stream (`models.streams`: group
-commit, answered once durable in Redis), and flushers store batches of them; embedded, the
-gateway stores it before it answers. A stored event goes to the webhook rulesets
-(`incidents.match_event`), at least once like a state change.
+commit, answered once durable in Redis), and flushers store batches of them (`events`);
+embedded, the gateway stores it before it answers.
 """
 from __future__ import annotations
 
@@ -15,16 +14,14 @@ import uuid
 
 import peewee
 
-from models import copytext, jobs, organisations
-from models.db import (BaseModel, UtcDateTimeField, UUIDModel, copy_in, database, insert_rows,
-                       is_postgres)
+from models import copytext, organisations
+from models.db import BaseModel, UtcDateTimeField, UUIDModel
 from models.errors import Invalid, NotFound
 from models.organisations import Organisation, Team
 from models.streams import Stream, client_for
 
 BODY_KEEP = 256 * 1024         # bytes of a posted body kept; the rest is dropped
 STREAM = "pinghome:webhook-events"
-MATCH_EVENT = "incidents.match_event"
 COLUMNS = ("key", "webhook_id", "content_type", "body", "ip", "received_at")
 _UTC = dt.timezone.utc
 
@@ -50,9 +47,6 @@ class WebhookEvent(BaseModel):
 
     class Meta:
         indexes = ((("webhook", "received_at"), False),)
-
-
-_FIELDS = [WebhookEvent._meta.columns[name] for name in COLUMNS]
 
 
 # -- configuration ----------------------------------------------------------------------------
@@ -144,27 +138,3 @@ class EventStream(Stream):
 
 def stream_for(settings) -> EventStream | None:
     return EventStream(client_for(settings)) if settings.redis_url else None
-
-
-def store_events(events: list[Event], *, now) -> int:
-    """Stores the events (those of deleted webhooks are dropped, one stored before changes
-    nothing) and hands the new ones to the webhook rulesets once the batch commits; answers
-    how many were new."""
-    if not events:
-        return 0
-    known = {str(i) for (i,) in Webhook.select(Webhook.id).where(
-        Webhook.id.in_(sorted({uuid.UUID(e.webhook_id) for e in events}))).tuples()}
-    wanted = [e for e in events if e.webhook_id in known]
-    if not wanted:
-        return 0
-    with database.atomic():
-        if is_postgres():
-            text = b"".join((e.packed or e.pack()) + b"\n" for e in wanted)
-            new = copy_in(WebhookEvent, _FIELDS, text, returning=(WebhookEvent.key,))
-        else:
-            new = insert_rows(WebhookEvent, _FIELDS,
-                              [(e.key, e.webhook_id, e.content_type, e.body, e.ip,
-                                e.received_at) for e in wanted], returning=(WebhookEvent.key,))
-        for (key,) in new:
-            jobs.defer(MATCH_EVENT, key)
-    return len(new)

@@ -12,6 +12,7 @@ import pytest
 from models import incidents, state_changes
 from models.incidents import rulesets, webhooks
 from models.incidents.tables import Incident, IncidentEvent
+from models.incidents.events import store_events
 from models.incidents.webhooks import Event, WebhookEvent
 from tests.factories.accounts import make_customer
 from tests.factories.monitors import make_monitor
@@ -107,7 +108,7 @@ def post(webhook, payload, seconds: float = 0) -> str:
                   content_type="application/json", body=body, ip="127.0.0.1",
                   received_at=T0 + dt.timedelta(seconds=seconds))
     with held_jobs():
-        webhooks.store_events([event], now=T0)
+        store_events([event], now=T0)
     with held_jobs():
         incidents.match_event(event.key, now=T0 + dt.timedelta(seconds=seconds))
     return event.key
@@ -207,3 +208,17 @@ def test_a_heartbeat_and_a_server_going_down_open_incidents_and_coming_up_resolv
     apply(change(heartbeat, "up", 60, subject_type="heartbeat"))
     apply(change(server, "up", 60, subject_type="server"))
     assert {i.status for i in Incident.select()} == {"resolved"}
+
+
+def test_an_event_no_ruleset_covers_is_applied_as_stored_and_costs_no_job(owner):
+    heard = webhooks.create_webhook(owner, name="Heard", description=None, team_id=None, now=T0)
+    unheard = webhooks.create_webhook(owner, name="Unheard", description=None, team_id=None,
+                                      now=T0)
+    ruleset(owner, rule_type="webhook", webhook_ids=[str(heard.id)])
+    events = [Event(key=uuid.uuid4().hex, webhook_id=str(w.id), content_type=None, body="{}",
+                    ip=None, received_at=T0) for w in (heard, unheard)]
+    with held_jobs() as handed:
+        store_events(events, now=T0)
+    assert handed == [("incidents.match_event", (events[0].key,))]
+    applied = {e.key: e.rules_applied_at for e in WebhookEvent.select()}
+    assert applied == {events[0].key: None, events[1].key: T0}

@@ -151,3 +151,49 @@ def test_the_sweep_leaves_recent_and_finished_messages_alone(settings):
     done = queued(now=clock.now() - dt.timedelta(hours=1))
     Delivery.update(status="sent").where(Delivery.id == done.id).execute()
     assert outbox.requeue_stalled(now=clock.now()) == 0
+
+
+def grouped_rows(settings, count: int):
+    """`count` incident notices held back for one team webhook channel."""
+    from models.channels import NotificationChannel
+    from tests.factories.accounts import make_customer
+    from tests.factories.organisations import first_team
+    now = clock.now()
+    channel = NotificationChannel.create(team=first_team(make_customer(settings)),
+                                         type="webhook", value="https://hooks.example/g",
+                                         priority=1, verified_at=now, created_at=now,
+                                         updated_at=now)
+    with held_jobs():
+        return [outbox.queue(key=f"incident:{uuid.uuid4()}:{n}", channel=channel, kind="incident",
+                             subject=f"Notice {n}", body=f"Body {n}", payload={"n": n},
+                             now=now) for n in range(count)]
+
+
+def test_notices_to_one_channel_go_out_as_one_message_then_wait_their_window(settings):
+    sent = []
+    rows = grouped_rows(settings, 3)
+    now = clock.now()
+    assert outbox.deliver(str(rows[0].id), transport=lambda m: sent.append(m) or "sent",
+                          settings=settings, now=now) == "sent"
+    [message] = sent
+    assert message.payload["count"] == 3
+    assert sorted(p["n"] for p in message.payload["messages"]) == [0, 1, 2]
+    with held_jobs() as later:
+        late = outbox.queue(key="incident:test:late", channel=rows[0].channel, kind="incident",
+                            subject="Late", body="Late", now=now)
+        assert outbox.deliver(str(late.id), transport=lambda m: sent.append(m) or "sent",
+                              settings=settings, now=now + dt.timedelta(seconds=3)) == "later"
+    assert later[-1] == ("notifications.deliver", (str(late.id),))
+    assert len(sent) == 1
+
+
+def test_what_an_attempt_claims_beside_a_message_held_elsewhere_is_sent_not_stranded(settings):
+    sent = []
+    held, *others = grouped_rows(settings, 3)
+    now = clock.now()
+    Delivery.update(claimed_until=now + dt.timedelta(seconds=60)).where(
+        Delivery.id == held.id).execute()                 # an attempt running elsewhere
+    outbox.deliver(str(held.id), transport=lambda m: sent.append(m) or "sent",
+                   settings=settings, now=now)
+    assert [Delivery.get_by_id(r.id).status for r in others] == ["sent", "sent"]
+    assert Delivery.get_by_id(held.id).status == "pending" and len(sent) == 1

@@ -13,6 +13,7 @@ from models import clock, outbox
 from models.channels import NotificationChannel
 from models.incidents import lifecycle, notices, rulesets, webhooks
 from models.incidents.tables import Incident, IncidentEvent, IncidentStep
+from models.incidents.events import store_events
 from models.incidents.webhooks import Event
 from models.outbox import Delivery
 from tests.conftest import drain
@@ -50,7 +51,7 @@ def test_the_same_webhook_event_delivered_twice_opens_one_incident(owner, broker
     event = Event(key=uuid.uuid4().hex, webhook_id=str(webhook.id), content_type=None,
                   body=json.dumps({"dedup_key": "k"}), ip=None, received_at=clock.now())
     with held_jobs():
-        webhooks.store_events([event], now=clock.now())
+        store_events([event], now=clock.now())
     for _ in range(2):
         broker.get_actor("incidents.match_event").send(event.key)
     drain(broker)
