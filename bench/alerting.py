@@ -120,8 +120,12 @@ def main() -> None:
         for args in (["scheduler"], ["worker"], ["worker", "--region", "bench"]):
             processes.append(start(["-m", "pinghome", *args], env))
         time.sleep(options.interval + 5)        # every monitor checked up once: then alert
-        latency = measure_latency(db, target, receiver, options)
-        storm = measure_storm(db, target, receiver, options)
+        if options.only in (None, "latency"):
+            latency = measure_latency(db, target, receiver, options)
+        if options.only in (None, "storm"):
+            storm = measure_storm(db, target, receiver, options)
+        if options.only is not None and options.only != "webhooks":
+            return
         for process in processes[:]:            # (c) measures the gateway and its flusher
             if process.args[-1] in ("scheduler", "bench"):
                 process.terminate()
@@ -132,6 +136,8 @@ def main() -> None:
         bare = run_app("bench.bare_app:app", env, options, wrk, script, processes)
         gateway = run_app("pinghome.wsgi:gateway", env, options, wrk, script, processes)
         lost = events_lost(db, redis.url, webhook_id, gateway)
+        if options.only:
+            return
         print(f"bench alerting: p99 {latency['p99']:.2f} s, storm {storm['messages']} messages "
               f"in {storm['seconds']:.1f} s, webhooks {gateway['rate'] / bare['rate']:.2f} x "
               f"bare app, lost {lost}")
@@ -158,6 +164,8 @@ def parse_options():
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--worker-connections", type=int, default=1000)
+    parser.add_argument("--only", choices=("latency", "storm", "webhooks"),
+                        help="run one part (the summary line needs all three)")
     return parser.parse_args()
 
 
@@ -278,6 +286,18 @@ def measure_storm(db, target, receiver, options) -> dict:
         messages = [m for m in receiver.messages if m[1].startswith("/b/")]
     per_channel = {path: sum(1 for m in messages if m[1] == path) for path in ("/b/one",
                                                                                 "/b/two")}
+    with db, db.cursor() as cursor:      # where the time went, for the last incident of each
+        cursor.execute(
+            "SELECT max(extract(epoch from i.created_at - c.recorded_at)), "
+            "max(extract(epoch from s.done_at - i.created_at)), "
+            "max(extract(epoch from d.sent_at - s.done_at)) FROM incident i "
+            "JOIN state_change c ON c.id = i.state_change_id JOIN incident_step s "
+            "ON s.incident_id = i.id JOIN delivery d ON d.key LIKE 'incident:' || i.id || ':%%' "
+            "WHERE i.created_at >= to_timestamp(%s) AT TIME ZONE 'UTC'", (began,))
+        lags = cursor.fetchone()
+    print(f"    the slowest: change recorded -> incident opened {float(lags[0] or 0):.1f} s, "
+          f"-> notice queued {float(lags[1] or 0):.1f} s, -> sent {float(lags[2] or 0):.1f} s",
+          flush=True)
     first, last = min(recorded.values()), max(recorded.values())
     told_last = max(at for at, _, _ in messages)
     figures = {"messages": max(per_channel.values()), "seconds": told_last - last}

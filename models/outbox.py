@@ -109,8 +109,9 @@ def queue(*, key: str, channel=None, type: str | None = None, address: str | Non
      .on_conflict(conflict_target=[Delivery.key], action="nothing")
      .execute())
     row = Delivery.get(Delivery.key == key)
-    if row.id == new_id:
-        jobs.defer(ACTOR, str(row.id))
+    if row.id == new_id and not (kind in GROUPED and channel is not None
+                                 and _waiting(channel.id, kind, besides=new_id)):
+        jobs.defer(ACTOR, str(row.id))       # else the job of the one waiting takes it along
     return row
 
 
@@ -152,6 +153,10 @@ def deliver(delivery_id: str, *, transport: Transport, settings, now,
     (Delivery.update(status=status, sent_at=now, claimed_until=None, last_error=None)
      .where(Delivery.id.in_([r.id for r in rows])).execute())
     _tell_outcome(rows, status, None, now=now)
+    if window is not None and first.channel_id is not None:
+        rest = _waiting(first.channel_id, first.kind)      # queued while this one was sent
+        if rest is not None:
+            jobs.defer(ACTOR, str(rest), delay_seconds=window.total_seconds())
     return status
 
 
@@ -189,6 +194,18 @@ def told_for(key_prefix: str) -> list[Delivery]:
                 .order_by(Delivery.created_at)):
         found.setdefault(row.channel_id or (row.type, row.address), row)
     return list(found.values())
+
+
+def _waiting(channel_id, kind: str, besides=None):
+    """The id of a message of `kind` waiting for the channel (not claimed), else None: its
+    job, or the flush planned after the last send, will take every waiting one along."""
+    query = Delivery.select(Delivery.id).where(
+        Delivery.channel == channel_id, Delivery.kind == kind, Delivery.status == "pending",
+        Delivery.claimed_until.is_null())
+    if besides is not None:
+        query = query.where(Delivery.id != besides)
+    found = query.order_by(Delivery.created_at).first()
+    return None if found is None else found.id
 
 
 def _wait(row, window: dt.timedelta, now) -> float:

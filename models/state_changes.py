@@ -67,12 +67,11 @@ def record_many(changes: list[tuple], *, now) -> list[uuid.UUID]:
             for kind, subject_id, region, before, after, cause, down, at, trigger in changes]
     taken = insert_rows(StateChange, _FIELDS, rows,
                         returning=(StateChange.id, StateChange.region))
-    handed = []
-    for change_id, region in taken:
-        if region is None:
-            change_id = uuid.UUID(str(change_id))
-            jobs.defer(APPLY_RULES, str(change_id))
-            handed.append(change_id)
+    handed = [uuid.UUID(str(change_id)) for change_id, region in taken if region is None]
+    if len(handed) == 1:
+        jobs.defer(APPLY_RULES, str(handed[0]))
+    elif handed:          # a batch that took many down at once: one job for all of them
+        jobs.defer(APPLY_RULES, [str(change_id) for change_id in handed])
     return handed
 
 

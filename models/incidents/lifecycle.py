@@ -243,3 +243,11 @@ def record(incident, kind: str, message: str, *, at, actor=None, data=None,
     taken = insert_rows(IncidentEvent, _EVENT_FIELDS, [
         (incident.id, at, kind, message, data, actor, key)], returning=(IncidentEvent.id,))
     return bool(taken)
+
+
+def record_many(steps: list[tuple], *, at) -> None:
+    """`record` for many steps (incident id, kind, message, data, key) in one statement."""
+    if steps:
+        insert_rows(IncidentEvent, _EVENT_FIELDS, [
+            (incident_id, at, kind, message, data, None, key)
+            for incident_id, kind, message, data, key in steps])
