@@ -93,8 +93,8 @@ def test_the_next_threshold_reminds_again_and_the_same_one_never(watched, broker
     assert remind(expires_at - dt.timedelta(hours=12)) == 1         # 1 day before
     assert remind(expires_at - dt.timedelta(hours=6)) == 0
     drain(broker)
-    subjects = [m.subject for m in reminders_to(smtp_sink, "ops@example.com")]
-    assert len(subjects) == 2 and "in 0 days" in subjects[-1]
+    subjects = sorted(m.subject for m in reminders_to(smtp_sink, "ops@example.com"))
+    assert len(subjects) == 2 and "in 0 days" in subjects[0]     # the worker sends in any order
 
 
 def test_a_renewal_reminds_again_of_the_new_expiry(watched, broker, smtp_sink):

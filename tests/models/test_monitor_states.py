@@ -91,7 +91,9 @@ def test_a_batch_recorded_twice_stores_and_moves_nothing_twice(service):
     second = record(monitor, "local", *batch)
     assert CheckResult.select().count() == 2
     assert StateChange.select().where(StateChange.region.is_null()).count() == 2
-    assert len(first) == 2 and second == []     # unknown->up, up->down; then nothing
+    [(job, (changes,))] = first             # one job for the batch's changes
+    assert job == "incidents.apply_rules" and len(changes) == 2 and second == []
+    # unknown->up, up->down; then nothing
 
 
 def test_results_in_a_maintenance_window_move_no_state(service):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 
 import pytest
@@ -74,8 +75,10 @@ def test_the_same_notice_step_delivered_twice_sends_one_notice(owner, broker, we
 def test_a_burst_of_incidents_reaches_a_channel_in_few_grouped_messages(owner, broker,
                                                                       webhook_sink):
     team_webhook_channel(owner, f"{webhook_sink.url}/burst")
+    started = time.monotonic()
     for n in range(30):
         declare(owner, name=f"Service {n} down")
+    windows = (time.monotonic() - started) / outbox.GROUPED["incident"].total_seconds()
     wait_until(lambda: Delivery.select().where(Delivery.kind == "incident",
                                                Delivery.status == "sent").count() == 30,
                timeout=60, message="every notice delivered")
@@ -83,7 +86,8 @@ def test_a_burst_of_incidents_reaches_a_channel_in_few_grouped_messages(owner, b
     told = [m for r in received for m in (r.json().get("messages") or [r.json()])]
     assert sorted(m["incident"]["name"] for m in told) == sorted(f"Service {n} down"
                                                                  for n in range(30))
-    assert len(received) <= 3        # the first at once, then what came in its window
+    # the first at once, then one per window the burst lasted (a slow machine spreads it)
+    assert len(received) <= 2 + int(windows)
 
 
 def test_the_acknowledge_link_page_acknowledges_only_when_its_button_is_pressed(
