@@ -31,7 +31,7 @@ from typing import Callable
 import peewee
 
 from models import jobs
-from models.db import UtcDateTimeField, UUIDModel
+from models.db import UtcDateTimeField, UUIDModel, insert_rows
 
 log = logging.getLogger(__name__)
 
@@ -91,28 +91,70 @@ class Message:
 Transport = Callable[[Message], str]
 
 
+@dataclasses.dataclass(frozen=True)
+class Queued:
+    """A message to queue (`queue_many`): over `channel`, a `NotificationChannel`, or to a
+    bare `type` + `address`."""
+    key: str
+    kind: str
+    subject: str
+    body: str
+    payload: dict | None = None
+    channel: object = None
+    type: str | None = None
+    address: str | None = None
+
+
+_QUEUE_FIELDS = ("id", "key", "channel", "type", "address", "kind", "subject", "body",
+                 "payload", "status", "attempts", "created_at")
+
+
 def queue(*, key: str, channel=None, type: str | None = None, address: str | None = None,
           kind: str, subject: str, body: str, payload: dict | None = None, now) -> Delivery:
-    """Writes a message (over `channel`, a `NotificationChannel`, or to a bare `type` +
-    `address`) and asks for `notifications.deliver` once the transaction commits.
+    """Writes a message and asks for `notifications.deliver` once the transaction commits;
+    answers its row. See `queue_many`."""
+    queue_many([Queued(key=key, kind=kind, subject=subject, body=body, payload=payload,
+                       channel=channel, type=type, address=address)], now=now)
+    return Delivery.get(Delivery.key == key)
+
+
+def queue_many(messages: list[Queued], *, now) -> dict[str, uuid.UUID]:
+    """Writes messages in one statement and asks for their `notifications.deliver` jobs once
+    the transaction commits; answers each key's delivery id.
 
     Insert-or-ignore on `key`: a message whose key exists already is not written again and
-    nothing is sent; the existing row is answered. Of two transactions queueing one key, the
-    second waits for the first and then finds its row."""
-    new_id = uuid.uuid4()
-    (Delivery.insert(id=new_id, key=key, channel=channel.id if channel else None,
-                     type=channel.type if channel else type,
-                     address=channel.value if channel else address, kind=kind,
-                     subject=subject, body=body,
-                     payload=json.dumps(payload) if payload is not None else None,
-                     status="pending", created_at=now)
-     .on_conflict(conflict_target=[Delivery.key], action="nothing")
-     .execute())
-    row = Delivery.get(Delivery.key == key)
-    if row.id == new_id and not (kind in GROUPED and channel is not None
-                                 and _waiting(channel.id, kind, besides=new_id)):
-        jobs.defer(ACTOR, str(row.id))       # else the job of the one waiting takes it along
-    return row
+    nothing is sent; the existing row's id is answered. Of two transactions queueing one
+    key, the second waits for the first and then finds its row. A kind that groups
+    (`GROUPED`) gets one job per channel, and none where one of its messages waits already:
+    that one's job takes the others along."""
+    if not messages:
+        return {}
+    rows = [(uuid.uuid4(), m.key, m.channel.id if m.channel else None,
+             m.channel.type if m.channel else m.type,
+             m.channel.value if m.channel else m.address, m.kind, m.subject, m.body,
+             json.dumps(m.payload) if m.payload is not None else None, "pending", 0, now)
+            for m in messages]
+    waiting = {(m.channel.id, m.kind) for m in messages
+               if m.kind in GROUPED and m.channel is not None}
+    waiting = {group for group in waiting if _waiting(*group) is not None}
+    new = {Delivery.id.python_value(i) for (i,) in insert_rows(
+        Delivery, [Delivery._meta.fields[name] for name in _QUEUE_FIELDS], rows,
+        returning=(Delivery.id,))}      # (fields looked up now: `channel` is resolved late)
+    ids = {key: delivery_id for delivery_id, key, *_ in rows if delivery_id in new}
+    missing = [m.key for m in messages if m.key not in ids]
+    for chunk in range(0, len(missing), 1000):
+        ids.update(Delivery.select(Delivery.key, Delivery.id)
+                   .where(Delivery.key.in_(missing[chunk:chunk + 1000])).tuples())
+    for message, (delivery_id, *_) in zip(messages, rows):
+        if delivery_id not in new:
+            continue
+        group = (message.channel.id, message.kind) if message.channel is not None else None
+        if message.kind not in GROUPED or group is None:
+            jobs.defer(ACTOR, str(delivery_id))
+        elif group not in waiting:
+            jobs.defer(ACTOR, str(delivery_id))    # the first of its channel's; its job
+            waiting.add(group)                     # takes the others along
+    return ids
 
 
 def deliver(delivery_id: str, *, transport: Transport, settings, now,
@@ -196,14 +238,12 @@ def told_for(key_prefix: str) -> list[Delivery]:
     return list(found.values())
 
 
-def _waiting(channel_id, kind: str, besides=None):
+def _waiting(channel_id, kind: str):
     """The id of a message of `kind` waiting for the channel (not claimed), else None: its
     job, or the flush planned after the last send, will take every waiting one along."""
     query = Delivery.select(Delivery.id).where(
         Delivery.channel == channel_id, Delivery.kind == kind, Delivery.status == "pending",
         Delivery.claimed_until.is_null())
-    if besides is not None:
-        query = query.where(Delivery.id != besides)
     found = query.order_by(Delivery.created_at).first()
     return None if found is None else found.id
 

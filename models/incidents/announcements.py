@@ -17,13 +17,16 @@ _FIELDS = [IncidentStep.incident, IncidentStep.key, IncidentStep.due_at, Inciden
            IncidentStep.enqueued_at]
 
 
-def opened(incident, *, now) -> None:
-    """Plans the first notice to every assignee, and the first reminder."""
-    steps = [first_step(assignee, now=now) for assignee in incident.assignees]
-    if incident.renotify_minutes:
-        steps.append(("remind:1", now + dt.timedelta(minutes=incident.renotify_minutes),
-                      {"reason": "reminder", "round": 1}))
-    plan(incident, steps, now=now)
+def opened_many(incidents, *, now) -> None:
+    """Plans the first notice to every assignee of each incident, and its first reminder."""
+    planned = []
+    for incident in incidents:
+        steps = [first_step(assignee, now=now) for assignee in incident.assignees]
+        if incident.renotify_minutes:
+            steps.append(("remind:1", now + dt.timedelta(minutes=incident.renotify_minutes),
+                          {"reason": "reminder", "round": 1}))
+        planned.extend((incident, *step) for step in steps)
+    plan_many(planned, now=now)
 
 
 def moved(incident, status: str, *, now) -> None:
@@ -44,21 +47,31 @@ def first_step(assignee: dict, *, now) -> tuple[str, dt.datetime, dict]:
 
 
 def plan(incident, steps: list[tuple], *, now) -> None:
-    """Writes the steps (each once per incident and key) and hands those due now to their job
-    once the transaction commits."""
+    """Writes the steps (key, due_at, data; each once per incident and key) and hands those
+    due now to their job once the transaction commits."""
+    plan_many([(incident, *step) for step in steps], now=now)
+
+
+def plan_many(steps: list[tuple], *, now) -> None:
+    """`plan` for steps (incident, key, due_at, data) of many incidents in one statement; the
+    ones due now go to one job together (a storm's thousands run as one)."""
     if not steps:
         return
     rows = [(incident.id, key[:200], due_at, data, now if due_at <= now else None)
-            for key, due_at, data in steps]
+            for incident, key, due_at, data in steps]
     taken = insert_rows(IncidentStep, _FIELDS, rows,
                         returning=(IncidentStep.id, IncidentStep.due_at))
-    for step_id, due_at in taken:
-        if IncidentStep.due_at.python_value(due_at) <= now:
-            jobs.defer(RUN_STEP, step_id)
+    due = [step_id for step_id, due_at in taken
+           if IncidentStep.due_at.python_value(due_at) <= now]
+    if due:
+        jobs.defer(RUN_STEP, due[0] if len(due) == 1 else due)
 
 
 RESEND_AFTER = dt.timedelta(minutes=1)    # a step whose job was sent this long ago and is not
                                           # done: the job was lost (or its worker killed)
+
+
+HAND_OVER_TOGETHER = 500     # steps per job when many fell due at once (a storm's escalations)
 
 
 def hand_over_due(*, now, limit: int = 1000) -> int:
@@ -73,6 +86,7 @@ def hand_over_due(*, now, limit: int = 1000) -> int:
         return 0
     ids = [step.id for step in due]
     IncidentStep.update(enqueued_at=now).where(IncidentStep.id.in_(ids)).execute()
-    for step_id in ids:
-        jobs.defer(RUN_STEP, step_id)
+    for start in range(0, len(ids), HAND_OVER_TOGETHER):
+        chunk = ids[start:start + HAND_OVER_TOGETHER]
+        jobs.defer(RUN_STEP, chunk[0] if len(chunk) == 1 else chunk)
     return len(ids)

@@ -31,32 +31,43 @@ _EVENT_FIELDS = [IncidentEvent.incident, IncidentEvent.at, IncidentEvent.kind,
 
 # -- opened by rules --------------------------------------------------------------------------
 
-def open_from_rule(ruleset, *, team_id, trigger_key: str, dedup_key: str | None, name: str,
-                   description: str | None, at, now, state_change=None, webhook_event=None,
-                   subject: tuple | None = None, why: str) -> Incident | None:
-    """Opens an incident of `ruleset`, unless this trigger opened one before (nothing
-    happens) or one with the same dedup key is open (the match goes to its timeline).
-    Answers the incident opened, or None. Safe to repeat: the incident is its own claim."""
-    incident_id = uuid.uuid4()
-    subject_type, subject_id = subject or (None, None)
-    taken = insert_rows(Incident, _OPEN_FIELDS, [(
-        incident_id, ruleset.organisation_id, team_id, ruleset.id, ruleset.rule_type,
-        trigger_key, dedup_key, state_change, webhook_event, subject_type, subject_id,
-        name[:300], description, ruleset.urgency, "triggered", ruleset.assignees,
-        ruleset.actions, ruleset.escalation_delay_minutes, ruleset.renotify_minutes, at, now)],
-        returning=(Incident.id,))
-    if taken:
-        incident = Incident.get_by_id(incident_id)
-        record(incident, "opened", f"Opened by ruleset '{ruleset.name}': {why}", at=now,
-               key="opened", data={"trigger": trigger_key})
-        announcements.opened(incident, now=now)
-        return incident
-    if dedup_key is not None:
-        found = open_with_key(ruleset.id, dedup_key)
-        if found is not None:
-            record(found, "matched", f"Matched again: {why}", at=now,
-                   key=f"matched:{trigger_key}"[:200], data={"trigger": trigger_key})
-    return None
+def open_many(openings: list[dict], *, now) -> list[Incident]:
+    """Opens an incident for each opening (`ruleset`, `team_id`, `trigger_key`, `dedup_key`,
+    `name`, `description`, `at`, `why`, and `state_change`, `webhook_event` or `subject`
+    where it has them) in one statement, unless its trigger opened one before (nothing
+    happens) or one of its ruleset with the same dedup key is open (the match goes to that
+    one's timeline). Answers the incidents opened. Safe to repeat: each incident is its own
+    claim."""
+    if not openings:
+        return []
+    rows, by_id = [], {}
+    for opening in openings:
+        incident_id, ruleset = uuid.uuid4(), opening["ruleset"]
+        subject_type, subject_id = opening.get("subject") or (None, None)
+        rows.append((incident_id, ruleset.organisation_id, opening["team_id"], ruleset.id,
+                     ruleset.rule_type, opening["trigger_key"], opening["dedup_key"],
+                     opening.get("state_change"), opening.get("webhook_event"), subject_type,
+                     subject_id, opening["name"][:300], opening["description"],
+                     ruleset.urgency, "triggered", ruleset.assignees, ruleset.actions,
+                     ruleset.escalation_delay_minutes, ruleset.renotify_minutes,
+                     opening["at"], now))
+        by_id[incident_id] = opening
+    taken = {Incident.id.python_value(i)
+             for (i,) in insert_rows(Incident, _OPEN_FIELDS, rows, returning=(Incident.id,))}
+    opened = list(Incident.select().where(Incident.id.in_(list(taken)))) if taken else []
+    steps = [(incident.id, "opened", f"Opened by ruleset '{by_id[incident.id]['ruleset'].name}':"
+              f" {by_id[incident.id]['why']}", {"trigger": by_id[incident.id]["trigger_key"]},
+              "opened") for incident in opened]
+    for incident_id, opening in by_id.items():
+        if incident_id not in taken and opening["dedup_key"] is not None:
+            found = open_with_key(opening["ruleset"].id, opening["dedup_key"])
+            if found is not None:
+                trigger = opening["trigger_key"]
+                steps.append((found.id, "matched", f"Matched again: {opening['why']}",
+                              {"trigger": trigger}, f"matched:{trigger}"[:200]))
+    record_many(steps, at=now)
+    announcements.opened_many(opened, now=now)
+    return opened
 
 
 def open_with_key(ruleset_id, dedup_key: str) -> Incident | None:
@@ -106,7 +117,7 @@ def create_incident(caller, team_id, fields: dict, *, now) -> Incident:
         renotify_minutes=fields.get("renotify_minutes"), created_at=now, updated_at=now)
     record(incident, "opened", f"Opened by {caller.customer.name} {caller.customer.surname}",
            at=now, actor=caller.customer.id, key="opened")
-    announcements.opened(incident, now=now)
+    announcements.opened_many([incident], now=now)
     return incident
 
 

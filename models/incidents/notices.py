@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from models import outbox
+from models import batches, outbox
 from models.accounts import Customer
 from models.channels import NotificationChannel, deliverable_of, shown
 from models.db import serialized
@@ -33,106 +33,150 @@ KIND = "incident"      # the outbox kind of incident notices (grouped by channel
 
 def run_step(step_id, *, settings, now) -> bool:
     """Carries out one step; answers False for a step done before (or gone). Safe to repeat."""
+    return run_steps([step_id], settings=settings, now=now) == 1
+
+
+def run_steps(step_ids, *, settings, now) -> int:
+    """Carries out steps (a storm's thousands) in one transaction, their messages queued
+    together; answers how many it carried out (one done before, or gone, is skipped). Should
+    one step fail the run, each runs alone, so that it holds up only itself. Safe to repeat."""
+    return batches.together_else_alone(
+        lambda ids: _run_steps(ids, settings=settings, now=now), list(step_ids))
+
+
+def _run_steps(step_ids: list, *, settings, now) -> int:
     with serialized():
-        step = IncidentStep.get_or_none(IncidentStep.id == step_id)
-        if step is None or step.done_at is not None:
-            return False
-        claimed = (IncidentStep.update(done_at=now)
-                   .where(IncidentStep.id == step.id, IncidentStep.done_at.is_null()).execute())
+        claimed = [step_id for (step_id,) in
+                   IncidentStep.update(done_at=now)
+                   .where(IncidentStep.id.in_(step_ids), IncidentStep.done_at.is_null())
+                   .returning(IncidentStep.id).tuples().execute()]
         if not claimed:
-            return False
-        incident = Incident.get_by_id(step.incident_id)
+            return 0
+        steps = list(IncidentStep.select().where(IncidentStep.id.in_(claimed))
+                     .order_by(IncidentStep.id))
+        incidents = {i.id: i for i in Incident.select().where(
+            Incident.id.in_(list({step.incident_id for step in steps})))}
+        run = _Run(settings=settings, now=now)
+        for step in steps:
+            run.step(incidents[step.incident_id], step)
+        run.finish()
+    return len(claimed)
+
+
+class _Run:
+    """One run of steps: the messages they send and the timeline entries saying so, written
+    together at the end; the channels of each team and customer read once."""
+
+    def __init__(self, *, settings, now):
+        self.settings, self.now = settings, now
+        self.messages: list[outbox.Queued] = []
+        self.told: list[tuple] = []            # (incident id, message, data) per message
+        self.timeline: list[tuple] = []        # what `lifecycle.record_many` takes
+        self._channels: dict = {}
+        self._owners: dict = {}
+
+    def step(self, incident, step) -> None:
         reason = step.data["reason"]
         if reason == "resolved":
-            _tell_everyone_told(incident, step, settings=settings, now=now)
+            self._tell_everyone_told(incident, step)
         elif reason == "reminder":
             if incident.is_open:
-                _remind(incident, step, settings=settings, now=now)
+                self._remind(incident, step)
         elif incident.status != "triggered":
-            lifecycle.record(incident, "escalation_stopped",
-                             f"{_who(step.data['assignee'])} not told: the incident is "
-                             f"{incident.status}", at=now, key=f"stopped:{step.key}")
+            self.timeline.append((incident.id, "escalation_stopped",
+                                  f"{_who(step.data['assignee'])} not told: the incident is "
+                                  f"{incident.status}", None, f"stopped:{step.key}"))
         else:
-            _tell(incident, step, step.data["assignee"], step.data.get("position", 1),
-                  settings=settings, now=now)
-    return True
+            self._tell(incident, step, step.data["assignee"], step.data.get("position", 1))
 
+    def finish(self) -> None:
+        ids = outbox.queue_many(self.messages, now=self.now)
+        for message, (incident_id, text, data) in zip(self.messages, self.told):
+            self.timeline.append((incident_id, "notified", text,
+                                  {**data, "delivery_id": str(ids[message.key])},
+                                  f"notified:{message.key}"[:200]))
+        lifecycle.record_many(self.timeline, at=self.now)
 
-def _tell(incident, step, assignee: dict, position: int, *, settings, now) -> None:
-    if assignee["type"] == "team":
-        for channel in deliverable_of("team", assignee["id"]):
-            _send(incident, step, channel, reason=step.data["reason"], settings=settings, now=now)
-        return
-    customer = Customer.get_or_none(Customer.id == assignee["id"])
-    if customer is None:
-        return
-    found = deliverable_of("customer", customer.id)
-    if not found:
-        _send_to_address(incident, step, customer, settings=settings, now=now)
-        return
-    if position > len(found):
-        return
-    _send(incident, step, found[position - 1], reason=step.data["reason"], settings=settings,
-          now=now)
-    if position < len(found):
-        delay = dt.timedelta(minutes=incident.escalation_delay_minutes
-                             or settings.escalation_delay_minutes)
+    def channels(self, kind: str, owner_id) -> list:
+        if (kind, owner_id) not in self._channels:
+            self._channels[(kind, owner_id)] = deliverable_of(kind, owner_id)
+        return self._channels[(kind, owner_id)]
+
+    def _tell(self, incident, step, assignee: dict, position: int) -> None:
+        if assignee["type"] == "team":
+            for channel in self.channels("team", assignee["id"]):
+                self._send(incident, step, channel)
+            return
+        customer = Customer.get_or_none(Customer.id == assignee["id"])
+        if customer is None:
+            return
+        found = self.channels("customer", customer.id)
+        if not found:
+            self._send_to_address(incident, step, customer)
+            return
+        if position > len(found):
+            return
+        self._send(incident, step, found[position - 1])
+        if position < len(found):
+            delay = dt.timedelta(minutes=incident.escalation_delay_minutes
+                                 or self.settings.escalation_delay_minutes)
+            announcements.plan(incident, [(
+                f"customer:{customer.id}:{position + 1}", self.now + delay,
+                {"reason": "escalated", "assignee": assignee, "position": position + 1})],
+                now=self.now)
+
+    def _remind(self, incident, step) -> None:
+        for assignee in incident.assignees:
+            if assignee["type"] in ("team", "customer"):
+                self._tell(incident, step, assignee, 1)
+        round_ = step.data.get("round", 1) + 1
         announcements.plan(incident, [(
-            f"customer:{customer.id}:{position + 1}", now + delay,
-            {"reason": "escalated", "assignee": assignee, "position": position + 1})], now=now)
+            f"remind:{round_}", self.now + dt.timedelta(minutes=incident.renotify_minutes),
+            {"reason": "reminder", "round": round_})], now=self.now)
 
+    def _tell_everyone_told(self, incident, step) -> None:
+        """A notice of the resolution to each channel and address told of the incident."""
+        for told in outbox.told_for(f"{KIND}:{incident.id}:"):
+            channel = (NotificationChannel.get_or_none(NotificationChannel.id == told.channel_id)
+                       if told.channel_id else None)
+            target = channel.id if channel else told.address
+            subject, body, payload = messages.notice(incident, "resolved", settings=self.settings,
+                                                     by=str(target))
+            self._queue(incident, outbox.Queued(
+                key=f"{KIND}:{incident.id}:{step.key}:{target}"[:200], kind=KIND,
+                subject=subject, body=body, payload=payload, channel=channel,
+                type=None if channel else told.type, address=None if channel else told.address),
+                f"Told of the resolution: {told.type} {shown(told.type, told.address)}", {})
 
-def _remind(incident, step, *, settings, now) -> None:
-    for assignee in incident.assignees:
-        if assignee["type"] in ("team", "customer"):
-            _tell(incident, step, assignee, 1, settings=settings, now=now)
-    round_ = step.data.get("round", 1) + 1
-    announcements.plan(incident, [(
-        f"remind:{round_}", now + dt.timedelta(minutes=incident.renotify_minutes),
-        {"reason": "reminder", "round": round_})], now=now)
+    def _send(self, incident, step, channel) -> None:
+        reason = step.data["reason"]
+        subject, body, payload = messages.notice(incident, reason, settings=self.settings,
+                                                 by=str(channel.id))
+        self._queue(incident, outbox.Queued(
+            key=f"{KIND}:{incident.id}:{step.key}:{channel.id}"[:200], kind=KIND,
+            subject=subject, body=body, payload=payload, channel=channel),
+            f"Notified {self._owner(channel)} over {channel.type}",
+            {"channel_id": str(channel.id), "reason": reason})
 
+    def _send_to_address(self, incident, step, customer) -> None:
+        subject, body, payload = messages.notice(incident, step.data["reason"],
+                                                 settings=self.settings, by=str(customer.id))
+        self._queue(incident, outbox.Queued(
+            key=f"{KIND}:{incident.id}:{step.key}:{customer.id}"[:200], kind=KIND,
+            subject=subject, body=body, payload=payload, type="email",
+            address=customer.email),
+            f"Notified {customer.name} {customer.surname} at their sign-in address "
+            "(no personal channel)", {})
 
-def _tell_everyone_told(incident, step, *, settings, now) -> None:
-    """A notice of the resolution to each channel and address told of the incident."""
-    for told in outbox.told_for(f"{KIND}:{incident.id}:"):
-        channel = (NotificationChannel.get_or_none(NotificationChannel.id == told.channel_id)
-                   if told.channel_id else None)
-        target = channel.id if channel else told.address
-        subject, body, payload = messages.notice(incident, "resolved", settings=settings,
-                                                 by=str(target))
-        key = f"{KIND}:{incident.id}:{step.key}:{target}"[:200]
-        if channel is not None:
-            outbox.queue(key=key, channel=channel, kind=KIND, subject=subject, body=body,
-                         payload=payload, now=now)
-        else:
-            outbox.queue(key=key, type=told.type, address=told.address, kind=KIND,
-                         subject=subject, body=body, payload=payload, now=now)
-        lifecycle.record(incident, "notified",
-                         f"Told of the resolution: {told.type} {shown(told.type, told.address)}",
-                         at=now, key=f"notified:{key}"[:200])
+    def _queue(self, incident, message: outbox.Queued, text: str, data: dict) -> None:
+        self.messages.append(message)
+        self.told.append((incident.id, text, data))
 
-
-def _send(incident, step, channel, *, reason: str, settings, now) -> None:
-    subject, body, payload = messages.notice(incident, reason, settings=settings,
-                                             by=str(channel.id))
-    key = f"{KIND}:{incident.id}:{step.key}:{channel.id}"
-    row = outbox.queue(key=key[:200], channel=channel, kind=KIND, subject=subject, body=body,
-                       payload=payload, now=now)
-    lifecycle.record(incident, "notified", f"Notified {_owner(channel)} over {channel.type}",
-                     at=now, key=f"notified:{key}"[:200],
-                     data={"delivery_id": str(row.id), "channel_id": str(channel.id),
-                           "reason": reason})
-
-
-def _send_to_address(incident, step, customer, *, settings, now) -> None:
-    subject, body, payload = messages.notice(incident, step.data["reason"], settings=settings,
-                                             by=str(customer.id))
-    key = f"{KIND}:{incident.id}:{step.key}:{customer.id}"
-    row = outbox.queue(key=key[:200], type="email", address=customer.email, kind=KIND,
-                       subject=subject, body=body, payload=payload, now=now)
-    lifecycle.record(incident, "notified", f"Notified {customer.name} {customer.surname} at "
-                     "their sign-in address (no personal channel)", at=now,
-                     key=f"notified:{key}"[:200], data={"delivery_id": str(row.id)})
+    def _owner(self, channel) -> str:
+        owner = channel.team_id or channel.customer_id
+        if owner not in self._owners:
+            self._owners[owner] = _owner(channel)
+        return self._owners[owner]
 
 
 def _record_outcome(rows, status: str, error: str | None, *, now) -> None:

@@ -13,12 +13,23 @@ _TABLES = {"monitor": Monitor, "heartbeat": Heartbeat, "server": Server}
 
 def describe(subject_type: str, subject_id) -> dict | None:
     """{type, id, name, service_id, team_id, organisation_id}; None for one deleted since."""
-    table = _TABLES[subject_type]
-    row = (table.select(table.id, table.name, Service.id, Team.id, Team.organisation)
-           .join(Service).join(Team).where(table.id == subject_id).tuples().first())
-    if row is None:
-        return None
-    subject_id, name, service_id, team_id, organisation_id = row
-    return {"type": subject_type, "id": str(subject_id), "name": name,
-            "service_id": str(service_id), "team_id": str(team_id),
-            "organisation_id": str(organisation_id)}
+    return describe_many([(subject_type, subject_id)]).get((subject_type, str(subject_id)))
+
+
+def describe_many(subjects) -> dict[tuple[str, str], dict]:
+    """`describe` for many (type, id) pairs, one query per type: (type, str(id)) -> the
+    description, for those that still exist."""
+    wanted: dict[str, set] = {}
+    for subject_type, subject_id in subjects:
+        wanted.setdefault(subject_type, set()).add(subject_id)
+    found = {}
+    for subject_type, ids in wanted.items():
+        table = _TABLES[subject_type]
+        for subject_id, name, service_id, team_id, organisation_id in (
+                table.select(table.id, table.name, Service.id, Team.id, Team.organisation)
+                .join(Service).join(Team).where(table.id.in_(list(ids))).tuples()):
+            found[(subject_type, str(subject_id))] = {
+                "type": subject_type, "id": str(subject_id), "name": name,
+                "service_id": str(service_id), "team_id": str(team_id),
+                "organisation_id": str(organisation_id)}
+    return found

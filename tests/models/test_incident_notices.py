@@ -59,7 +59,8 @@ def run_due(settings, seconds: float) -> list[Delivery]:
         name, args = jobs.pop(0)
         if name == announcements.RUN_STEP:
             with held_jobs() as more:
-                notices.run_step(args[0], settings=settings, now=now)
+                ids = args[0] if isinstance(args[0], list) else [args[0]]
+                notices.run_steps(ids, settings=settings, now=now)
             jobs += more
     return list(Delivery.select().where(Delivery.kind == notices.KIND)
                 .order_by(Delivery.created_at))

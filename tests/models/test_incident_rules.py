@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from models import incidents, state_changes
-from models.incidents import rulesets, webhooks
+from models.incidents import rulesets, subjects, webhooks
 from models.incidents.tables import Incident, IncidentEvent
 from models.incidents.events import store_events
 from models.incidents.webhooks import Event, WebhookEvent
@@ -98,6 +98,42 @@ def test_a_late_down_after_the_subject_came_back_opens_nothing(owner):
     apply(up)
     apply(down)                  # handed over again by the sweep, after the recovery
     assert Incident.select().count() == 0
+
+
+def test_a_batch_of_changes_opens_its_incidents_together_and_tells_them_in_one_job(owner):
+    ruleset(owner)
+    service = make_service(first_team(owner.customer))
+    monitors = [make_monitor(service) for _ in range(20)]
+    downs = [change(m, "down", n) for n, m in enumerate(monitors)]
+    flapping = make_monitor(service)
+    downs += [change(flapping, "down", 1), change(flapping, "up", 2)]   # back within the batch
+    with held_jobs() as handed:
+        assert incidents.apply_rules_many(downs, now=T0 + dt.timedelta(seconds=30)) == 22
+    assert Incident.select().count() == 20 and not Incident.select().where(
+        Incident.subject_id == flapping.id).exists()
+    [(job, (steps,))] = handed                      # one job for all their first notices
+    assert job == "escalations.run" and len(steps) == 20
+    assert incidents.apply_rules_many(downs, now=T0 + dt.timedelta(seconds=31)) == 0
+    assert all(kinds(i) == ["opened"] for i in Incident.select())
+
+
+def test_a_change_that_fails_its_batch_holds_up_only_itself(owner, monkeypatch):
+    ruleset(owner)
+    service = make_service(first_team(owner.customer))
+    good, poison = make_monitor(service), make_monitor(service, name="Poison")
+    downs = [change(good, "down", 0), change(poison, "down", 0)]
+    describe_many = subjects.describe_many
+
+    def failing(pairs):
+        described = describe_many(list(pairs))
+        if any(d["name"] == "Poison" for d in described.values()):
+            raise RuntimeError("poison")
+        return described
+    monkeypatch.setattr(subjects, "describe_many", failing)
+    with held_jobs(), pytest.raises(RuntimeError):
+        incidents.apply_rules_many(downs, now=T0)
+    [incident] = Incident.select()
+    assert incident.subject_id == good.id               # its batch-mate opened all the same
 
 
 # -- webhooks ---------------------------------------------------------------------------------

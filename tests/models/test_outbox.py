@@ -197,3 +197,24 @@ def test_what_an_attempt_claims_beside_a_message_held_elsewhere_is_sent_not_stra
                    settings=settings, now=now)
     assert [Delivery.get_by_id(r.id).status for r in others] == ["sent", "sent"]
     assert Delivery.get_by_id(held.id).status == "pending" and len(sent) == 1
+
+
+def test_messages_queued_together_ask_for_one_job_per_grouped_channel_and_keep_their_keys(
+        settings):
+    [first] = grouped_rows(settings, 1)
+    messages = [outbox.Queued(key=f"incident:batch:{n}", kind="incident", subject=f"N {n}",
+                              body="B", channel=first.channel) for n in range(5)]
+    messages.append(outbox.Queued(key="mail:batch", kind="test", subject="S", body="B",
+                                  type="email", address="someone@example.com"))
+    Delivery.update(status="sent").where(Delivery.id == first.id).execute()
+    with held_jobs() as handed:
+        ids = outbox.queue_many(messages + messages[:2], now=clock.now())   # keys twice
+    assert Delivery.select().where(Delivery.key.in_([m.key for m in messages])).count() == 6
+    assert ids == {m.key: Delivery.get(Delivery.key == m.key).id for m in messages}
+    assert handed == [("notifications.deliver", (str(ids["incident:batch:0"]),)),
+                      ("notifications.deliver", (str(ids["mail:batch"]),))]
+    with held_jobs() as again:                      # one waits already: its job takes it along
+        outbox.queue_many([outbox.Queued(key="incident:batch:late", kind="incident",
+                                         subject="L", body="B", channel=first.channel)],
+                          now=clock.now())
+    assert again == []

@@ -8,10 +8,10 @@ from models import clock, incidents
                 time_limit=600_000)
 def apply_rules(state_change_ids, subject=None):
     """Runs the incident rules on a state change (of a monitor, heartbeat or server), or on
-    each of a list of them; a second run changes nothing. (`subject`: messages of an earlier
+    a list of them together; a second run changes nothing. (`subject`: messages of an earlier
     release carried it; the change row says it now.)"""
-    for change_id in [state_change_ids] if isinstance(state_change_ids, str) else state_change_ids:
-        incidents.apply_rules(change_id, now=clock.now())
+    ids = [state_change_ids] if isinstance(state_change_ids, str) else state_change_ids
+    incidents.apply_rules_many(ids, now=clock.now())
 
 
 @dramatiq.actor(actor_name="incidents.match_event", queue_name="default", max_retries=8)
