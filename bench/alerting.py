@@ -273,8 +273,10 @@ def measure_storm(db, target, receiver, options) -> dict:
         time.sleep(0.5)
     recorded = down_changes(db, "storm")
     with db, db.cursor() as cursor:
-        cursor.execute("SELECT count(*), count(DISTINCT subject_id) FROM incident "
-                       "WHERE created_at >= to_timestamp(%s) AT TIME ZONE 'UTC' AND subject_id "
+        # (an incident is dated by its check, which may be due a moment before the storm)
+        cursor.execute("SELECT count(*), count(DISTINCT subject_id) FROM incident WHERE "
+                       "state_change_id IN (SELECT id FROM state_change WHERE recorded_at >= "
+                       "to_timestamp(%s) AT TIME ZONE 'UTC') AND subject_id "
                        "IN (SELECT m.id FROM monitor m JOIN service s ON s.id = m.service_id "
                        "JOIN team t ON t.id = s.team_id WHERE t.name = 'storm')", (began,))
         incidents, subjects = cursor.fetchone()
@@ -293,7 +295,7 @@ def measure_storm(db, target, receiver, options) -> dict:
             "max(extract(epoch from d.sent_at - s.done_at)) FROM incident i "
             "JOIN state_change c ON c.id = i.state_change_id JOIN incident_step s "
             "ON s.incident_id = i.id JOIN delivery d ON d.key LIKE 'incident:' || i.id || ':%%' "
-            "WHERE i.created_at >= to_timestamp(%s) AT TIME ZONE 'UTC'", (began,))
+            "WHERE c.recorded_at >= to_timestamp(%s) AT TIME ZONE 'UTC'", (began,))
         lags = cursor.fetchone()
     print(f"    the slowest: change recorded -> incident opened {float(lags[0] or 0):.1f} s, "
           f"-> notice queued {float(lags[1] or 0):.1f} s, -> sent {float(lags[2] or 0):.1f} s",
