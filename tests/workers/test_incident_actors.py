@@ -86,8 +86,9 @@ def test_a_burst_of_incidents_reaches_a_channel_in_few_grouped_messages(owner, b
     told = [m for r in received for m in (r.json().get("messages") or [r.json()])]
     assert sorted(m["incident"]["name"] for m in told) == sorted(f"Service {n} down"
                                                                  for n in range(30))
-    # the first at once, then one per window the burst lasted (a slow machine spreads it)
-    assert len(received) <= 2 + int(windows)
+    # the first at once, one queued while it was on its way (claimed rows do not wait), then
+    # one per window the burst lasted (a slow machine spreads it)
+    assert len(received) <= 3 + int(windows)
 
 
 def test_the_acknowledge_link_page_acknowledges_only_when_its_button_is_pressed(
