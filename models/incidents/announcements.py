@@ -54,24 +54,29 @@ def plan(incident, steps: list[tuple], *, now) -> None:
 
 def plan_many(steps: list[tuple], *, now) -> None:
     """`plan` for steps (incident, key, due_at, data) of many incidents in one statement; the
-    ones due now go to one job together (a storm's thousands run as one)."""
+    ones due now go to their jobs together, up to `HAND_OVER_TOGETHER` a job."""
     if not steps:
         return
     rows = [(incident.id, key[:200], due_at, data, now if due_at <= now else None)
             for incident, key, due_at, data in steps]
     taken = insert_rows(IncidentStep, _FIELDS, rows,
                         returning=(IncidentStep.id, IncidentStep.due_at))
-    due = [step_id for step_id, due_at in taken
-           if IncidentStep.due_at.python_value(due_at) <= now]
-    if due:
-        jobs.defer(RUN_STEP, due[0] if len(due) == 1 else due)
+    _hand_over([step_id for step_id, due_at in taken
+                if IncidentStep.due_at.python_value(due_at) <= now])
+
+
+HAND_OVER_TOGETHER = 500     # steps per job when many fall due at once (a storm's)
+
+
+def _hand_over(ids: list) -> None:
+    """Sends the steps' jobs once the transaction commits: a step alone, many as lists."""
+    for start in range(0, len(ids), HAND_OVER_TOGETHER):
+        chunk = ids[start:start + HAND_OVER_TOGETHER]
+        jobs.defer(RUN_STEP, chunk[0] if len(chunk) == 1 else chunk)
 
 
 RESEND_AFTER = dt.timedelta(minutes=1)    # a step whose job was sent this long ago and is not
                                           # done: the job was lost (or its worker killed)
-
-
-HAND_OVER_TOGETHER = 500     # steps per job when many fell due at once (a storm's escalations)
 
 
 def hand_over_due(*, now, limit: int = 1000) -> int:
@@ -86,7 +91,5 @@ def hand_over_due(*, now, limit: int = 1000) -> int:
         return 0
     ids = [step.id for step in due]
     IncidentStep.update(enqueued_at=now).where(IncidentStep.id.in_(ids)).execute()
-    for start in range(0, len(ids), HAND_OVER_TOGETHER):
-        chunk = ids[start:start + HAND_OVER_TOGETHER]
-        jobs.defer(RUN_STEP, chunk[0] if len(chunk) == 1 else chunk)
+    _hand_over(ids)
     return len(ids)

@@ -55,9 +55,9 @@ def open_many(openings: list[dict], *, now) -> list[Incident]:
     taken = {Incident.id.python_value(i)
              for (i,) in insert_rows(Incident, _OPEN_FIELDS, rows, returning=(Incident.id,))}
     opened = list(Incident.select().where(Incident.id.in_(list(taken)))) if taken else []
-    steps = [(incident.id, "opened", f"Opened by ruleset '{by_id[incident.id]['ruleset'].name}':"
-              f" {by_id[incident.id]['why']}", {"trigger": by_id[incident.id]["trigger_key"]},
-              "opened") for incident in opened]
+    steps = [(incident.id, "opened", f"Opened by ruleset '{opening['ruleset'].name}': "
+              f"{opening['why']}", {"trigger": opening["trigger_key"]}, "opened")
+             for incident, opening in ((i, by_id[i.id]) for i in opened)]
     for incident_id, opening in by_id.items():
         if incident_id not in taken and opening["dedup_key"] is not None:
             found = open_with_key(opening["ruleset"].id, opening["dedup_key"])

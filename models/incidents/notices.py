@@ -9,11 +9,12 @@ follows.
   and first personal channel told before.
 - On resolve, a notice to every channel and address told of it.
 
-A step is carried out in one transaction: it is claimed, its messages are queued in the outbox
-(each keyed by incident, step and channel, so a step run again sends nothing twice) and what
-follows is planned; a killed worker leaves the step pending, for its job's redelivery or the
-scheduler. Messages to one channel within a few seconds of each other go out as one
-(`outbox`, grouping by channel), so an outage that opens many incidents sends few messages.
+Steps (one, or a batch of them) are carried out in one transaction: each is claimed, its
+messages are queued in the outbox (each keyed by incident, step and channel, so a step run
+again sends nothing twice) and what follows is planned; a killed worker leaves the step
+pending, for its job's redelivery or the scheduler. Messages to one channel within a few
+seconds of each other go out as one (`outbox`, grouping by channel), so an outage that opens
+many incidents sends few messages.
 """
 from __future__ import annotations
 

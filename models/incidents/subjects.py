@@ -11,14 +11,9 @@ from models.services import Service
 _TABLES = {"monitor": Monitor, "heartbeat": Heartbeat, "server": Server}
 
 
-def describe(subject_type: str, subject_id) -> dict | None:
-    """{type, id, name, service_id, team_id, organisation_id}; None for one deleted since."""
-    return describe_many([(subject_type, subject_id)]).get((subject_type, str(subject_id)))
-
-
 def describe_many(subjects) -> dict[tuple[str, str], dict]:
-    """`describe` for many (type, id) pairs, one query per type: (type, str(id)) -> the
-    description, for those that still exist."""
+    """Each (type, id) pair's {type, id, name, service_id, team_id, organisation_id}, one
+    query per type, keyed (type, str(id)); one deleted since is missing."""
     wanted: dict[str, set] = {}
     for subject_type, subject_id in subjects:
         wanted.setdefault(subject_type, set()).add(subject_id)
