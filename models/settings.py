@@ -64,6 +64,7 @@ class Settings:
     heartbeat_flush_seconds: float = 0.5
     worker_threads: int = 8
     escalation_delay_minutes: int = 5
+    shift_notice_minutes: int = 15
     default_plan: tuple[str, str] = plans.DEFAULT_PLAN
 
     @property
@@ -153,6 +154,8 @@ def load_settings(environ: dict | None = None) -> Settings:
         worker_threads=reader.integer("PINGHOME_WORKER_THREADS", 8, low=1, high=1024),
         escalation_delay_minutes=reader.integer("PINGHOME_ESCALATION_DELAY_MINUTES", 5, low=1,
                                                 high=24 * 60),
+        shift_notice_minutes=reader.integer("PINGHOME_SHIFT_NOTICE_MINUTES", 15, low=1,
+                                            high=24 * 60),
         default_plan=reader.plan("PINGHOME_DEFAULT_PLAN", plans.DEFAULT_PLAN),
     )
     twilio = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)

@@ -1,12 +1,19 @@
 """Carrying out an incident's steps (`announcements`): who is told, over which channel, and what
 follows.
 
-- A `team` assignee: every verified, enabled team channel at once.
+- A `team` assignee: every verified, enabled team channel at once, and the members on call
+  in the team's schedule as customers.
 - A `customer`: their personal channels in priority order, the next one after the escalation
   delay (the incident's, the ruleset's, else `PINGHOME_ESCALATION_DELAY_MINUTES`) while the
   incident stays unacknowledged; with no channel at all, their sign-in address.
-- A reminder every `renotify_minutes` while the incident stays open, to every team channel
-  and first personal channel told before.
+- A `schedule` (a team's schedule): its members on call now, as customers; nobody on call:
+  the team's channels.
+- An `ocs` schedule: the contact on call now in its first tier, on every personal channel at
+  once (they must be reached), then the next tier after the delay, and so on; after the last
+  tier the first again, `escalation_loops` rounds in all. A tier with nobody on call tells
+  the schedule's `default_email` and `default_phone`.
+- A reminder every `renotify_minutes` while the incident stays open, to every team channel,
+  first personal channel and on-call person of the assignees.
 - On resolve, a notice to every channel and address told of it.
 
 Steps (one, or a batch of them) are carried out in one transaction: each is claimed, its
@@ -24,9 +31,11 @@ import uuid
 from models import batches, outbox
 from models.accounts import Customer
 from models.channels import NotificationChannel, deliverable_of, shown
+from models.clock import isoformat
 from models.db import serialized
 from models.incidents import announcements, lifecycle, messages
 from models.incidents.tables import Incident, IncidentStep
+from models.oncall import escalation
 from models.organisations import Team
 
 KIND = "incident"      # the outbox kind of incident notices (grouped by channel)
@@ -75,6 +84,7 @@ class _Run:
         self.timeline: list[tuple] = []        # what `lifecycle.record_many` takes
         self._channels: dict = {}
         self._owners: dict = {}
+        self._on_call: dict = {}               # team id -> members on call now
 
     def step(self, incident, step) -> None:
         reason = step.data["reason"]
@@ -103,10 +113,23 @@ class _Run:
             self._channels[(kind, owner_id)] = deliverable_of(kind, owner_id)
         return self._channels[(kind, owner_id)]
 
+    def on_call(self, team_id) -> list:
+        if team_id not in self._on_call:
+            self._on_call[team_id] = escalation.team_on_call(team_id, self.now)
+        return self._on_call[team_id]
+
     def _tell(self, incident, step, assignee: dict, position: int) -> None:
-        if assignee["type"] == "team":
-            for channel in self.channels("team", assignee["id"]):
-                self._send(incident, step, channel)
+        kind = assignee["type"]
+        if kind in ("team", "schedule"):
+            on_call = self.on_call(assignee["id"])
+            if kind == "team" or not on_call:
+                for channel in self.channels("team", assignee["id"]):
+                    self._send(incident, step, channel)
+            for customer_id in on_call:
+                self._tell(incident, step, {"type": "customer", "id": str(customer_id)}, 1)
+            return
+        if kind == "ocs":
+            self._tell_tier(incident, step, assignee, escalate=step.data["reason"] != "reminder")
             return
         customer = Customer.get_or_none(Customer.id == assignee["id"])
         if customer is None:
@@ -126,10 +149,61 @@ class _Run:
                 {"reason": "escalated", "assignee": assignee, "position": position + 1})],
                 now=self.now)
 
+    def _tell_tier(self, incident, step, assignee: dict, *, escalate: bool) -> None:
+        """The contact on call in the step's tier of an OCS schedule (else the schedule's
+        defaults), then, unless reminding, the next tier planned after the delay."""
+        loop = step.data.get("loop", 1)
+        found = escalation.ocs_tier(assignee["id"], step.data.get("tier", 1))
+        if found is None:
+            self.timeline.append((incident.id, "escalation_stopped",
+                                  f"{_who(assignee)} not told: the schedule or tier is gone",
+                                  None, f"stopped:{step.key}"))
+            return
+        customer_id = escalation.tier_on_call(found.tier, self.now)
+        customer = customer_id and Customer.get_or_none(Customer.id == customer_id)
+        if customer:
+            channels = self.channels("customer", customer.id)
+            for channel in channels:
+                self._send(incident, step, channel, why=f"on call in {found.label}")
+            if not channels:
+                self._send_to_address(incident, step, customer)
+        else:
+            self._tell_defaults(incident, step, found)
+        following = found.next_step(loop) if escalate else None
+        if following:
+            delay = dt.timedelta(minutes=incident.escalation_delay_minutes
+                                 or self.settings.escalation_delay_minutes)
+            key = f"ocs:{assignee['id']}:{following[0]}:{following[1]}"
+            announcements.plan(incident, [(key, self.now + delay, {
+                "reason": "escalated", "assignee": assignee, "loop": following[0],
+                "tier": following[1]})], now=self.now)
+            self.timeline.append((incident.id, "escalation_planned",
+                                  f"Unless acknowledged, the next tier of on-call schedule "
+                                  f"{found.schedule.name} is told at "
+                                  f"{isoformat(self.now + delay)}", {"step": key},
+                                  f"planned:{key}"))
+
+    def _tell_defaults(self, incident, step, found) -> None:
+        schedule = found.schedule
+        defaults = [(kind, address) for kind, address in
+                    (("email", schedule.default_email), ("sms", schedule.default_phone))
+                    if address]
+        if not defaults:
+            self.timeline.append((incident.id, "escalation_skipped",
+                                  f"Nobody on call in {found.label}, which has no default "
+                                  "email or phone", None, f"skipped:{step.key}"))
+        for kind, address in defaults:
+            subject, body, payload = messages.notice(incident, step.data["reason"],
+                                                     settings=self.settings, by=address)
+            self._queue(incident, outbox.Queued(
+                key=f"{KIND}:{incident.id}:{step.key}:{address}"[:200], kind=KIND,
+                subject=subject, body=body, payload=payload, type=kind, address=address),
+                f"Nobody on call in {found.label}: notified its default {kind} "
+                f"{shown(kind, address)}", {})
+
     def _remind(self, incident, step) -> None:
         for assignee in incident.assignees:
-            if assignee["type"] in ("team", "customer"):
-                self._tell(incident, step, assignee, 1)
+            self._tell(incident, step, assignee, 1)
         round_ = step.data.get("round", 1) + 1
         announcements.plan(incident, [(
             f"remind:{round_}", self.now + dt.timedelta(minutes=incident.renotify_minutes),
@@ -149,14 +223,14 @@ class _Run:
                 type=None if channel else told.type, address=None if channel else told.address),
                 f"Told of the resolution: {told.type} {shown(told.type, told.address)}", {})
 
-    def _send(self, incident, step, channel) -> None:
+    def _send(self, incident, step, channel, why: str = "") -> None:
         reason = step.data["reason"]
         subject, body, payload = messages.notice(incident, reason, settings=self.settings,
                                                  by=str(channel.id))
         self._queue(incident, outbox.Queued(
             key=f"{KIND}:{incident.id}:{step.key}:{channel.id}"[:200], kind=KIND,
             subject=subject, body=body, payload=payload, channel=channel),
-            f"Notified {self._owner(channel)} over {channel.type}",
+            f"Notified {self._owner(channel)}{f' ({why})' if why else ''} over {channel.type}",
             {"channel_id": str(channel.id), "reason": reason})
 
     def _send_to_address(self, incident, step, customer) -> None:

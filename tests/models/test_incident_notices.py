@@ -14,20 +14,14 @@ from models.incidents.tables import IncidentEvent, IncidentStep
 from models.outbox import Delivery
 from tests.factories.accounts import make_customer
 from tests.factories.organisations import caller_of, first_team
+from tests.factories.rosters import T0, channel
 from tests.jobs import held_jobs
 
-T0 = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.timezone.utc)
 
 
 @pytest.fixture
 def owner(settings):
     return caller_of(make_customer(settings))
-
-
-def channel(value: str, *, team=None, customer=None, priority: int, type="webhook"):
-    return NotificationChannel.create(team=team, customer=customer, type=type, value=value,
-                                      priority=priority, verified_at=T0, created_at=T0,
-                                      updated_at=T0)
 
 
 _sent: list = []      # step jobs asked for outside `run_due` (due at once when planned)
