@@ -8,6 +8,8 @@ moved to another organisation is no longer found here.
 """
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from typing import Iterable
 
 from models.accounts import Customer
@@ -49,10 +51,30 @@ def known_contacts(ids: Iterable[int], organisation_id) -> set[int]:
     return {contact.id for contact in contacts_of(organisation_id, ids)}
 
 
-def list_contacts(caller) -> list[Contact]:
+@dataclasses.dataclass(frozen=True)
+class Card:
+    """What the OCS API shows of a contact."""
+    id: int
+    customer_id: uuid.UUID
+    name: str
+    surname: str
+    email: str
+    phone: str | None
+
+
+def cards(organisation_id, ids: Iterable[int] | None = None) -> list[Card]:
+    """The organisation's contacts (only `ids` if given; others left out), by id, each with
+    the number of the customer's first verified, enabled personal SMS channel."""
+    found = contacts_of(organisation_id, ids)
+    phones = phones_of([contact.customer_id for contact in found])
+    return [Card(c.id, c.customer_id, c.customer.name, c.customer.surname, c.customer.email,
+                 phones.get(c.customer_id)) for c in found]
+
+
+def list_contacts(caller) -> list[Card]:
     """Every member of the caller's organisation as a contact, by id."""
     ensure_contacts(caller.organisation_id)
-    return contacts_of(caller.organisation_id)
+    return cards(caller.organisation_id)
 
 
 def phones_of(customer_ids: Iterable) -> dict:
