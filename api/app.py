@@ -8,8 +8,8 @@ import falcon
 
 from api.pipeline import build_app
 from api.resources import (accounts, acknowledgements, channels, customers, health,
-                           heartbeats, incidents, monitors, rulesets, servers, services, teams,
-                           webhooks)
+                           heartbeats, incidents, monitors, ocs, rulesets, servers, services,
+                           teams, webhooks)
 from models.heartbeats.stream import stream_for
 from models.incidents import webhooks as webhooks_domain
 
@@ -49,6 +49,7 @@ def routes(settings, broker_check) -> list[tuple[str, object]]:
         *server_routes(settings),
         *webhook_routes(settings),
         *incident_routes(settings),
+        *ocs_routes(settings),
         ("/v1/health-check", health.HealthCheck(broker_check, stream_for(settings),
                                                 webhooks_domain.stream_for(settings))),
     ]
@@ -99,6 +100,27 @@ def incident_routes(settings) -> list[tuple[str, object]]:
         (f"{incident}/actions", incidents.IncidentActions(settings)),
         (f"{incident}/timeline", incidents.IncidentTimeline(settings)),
         (f"{incident}/acknowledgement", acknowledgements.Acknowledgement(settings)),
+    ]
+
+
+def ocs_routes(settings) -> list[tuple[str, object]]:
+    """The OCS API, trailing slashes as its seed writes them; `count/` wins over an id."""
+    schedule = "/api/ocs/{schedule_id:int(min=1, max=2147483647)}/"
+    tier = "/api/ocs-tier/{tier_id}/"        # an id or {ocs_id}_{number}
+    return [
+        ("/api/contacts/", ocs.ContactList(settings)),
+        ("/api/ocs/", ocs.ScheduleCollection(settings)),
+        ("/api/ocs/count/", ocs.ScheduleCount(settings)),
+        (schedule, ocs.ScheduleItem(settings)),
+        (f"{schedule}stats/", ocs.ScheduleStats(settings)),
+        ("/api/ocs-tier/", ocs.TierList(settings)),
+        ("/api/ocs-tier/count/", ocs.TierCount(settings)),
+        (tier, ocs.TierItem(settings)),
+        (f"{tier}compute_tier/", ocs.TierCompute(settings)),
+        ("/api/ocs-on-demand/", ocs.OnDemandCollection(settings)),
+        ("/api/ocs-on-demand/count/", ocs.OnDemandCount(settings)),
+        ("/api/ocs-on-demand/{shift_id:int(min=1, max=2147483647)}/",
+         ocs.OnDemandItem(settings)),
     ]
 
 

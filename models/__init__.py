@@ -8,3 +8,4 @@ from models import monitors  # noqa: F401,E402
 from models import heartbeats  # noqa: F401,E402
 from models import servers  # noqa: F401,E402
 from models.incidents import notices, tables, webhooks  # noqa: F401,E402
+from models.oncall import assignees as ocs_assignees  # noqa: F401,E402  (the `ocs` kind)

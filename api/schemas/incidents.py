@@ -25,7 +25,7 @@ Id = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
 
 class Assignee(Body):
     type: Annotated[str, StringConstraints(max_length=16)]
-    id: Id
+    id: Id | int = Field(description="a UUID; an `ocs` schedule's integer id")
 
 
 class Setting(Body):

@@ -1,9 +1,9 @@
 """Who an incident is assigned to: `{type, id}` with type `team`, `customer`, `schedule` (a
 team schedule) or `ocs` (an OCS schedule).
 
-Each kind registers how its ids are checked (`register`); `team` and `customer` are here. The
-on-call schedules register theirs when they arrive, so until then an assignee of their kinds is
-refused with a clear 422 rather than stored and never notified.
+Each kind registers how its ids are checked (`register`); `team` and `customer` are here, `ocs`
+in `models.oncall.assignees` (its ids are integers). A kind nobody registered is refused with a
+clear 422 rather than stored and never notified.
 """
 from __future__ import annotations
 
@@ -17,10 +17,20 @@ from models.organisations import Team
 
 # kind -> found(ids, organisation_id) -> the set of those ids that are the organisation's
 _lookups: dict[str, Callable] = {}
+# kind -> parse(raw id) -> the id (ValueError: not one); UUIDs unless registered otherwise
+_parsers: dict[str, Callable] = {}
 
 
-def register(kind: str, found: Callable) -> None:
+def _uuid(raw) -> uuid.UUID:
+    return uuid.UUID(str(raw))
+
+
+def register(kind: str, found: Callable, parse: Callable = _uuid) -> None:
+    """`found(ids, organisation_id)` answers which of the parsed ids are the organisation's;
+    `parse(raw)` turns a posted id into the one `found` takes and the stored form keeps (a
+    UUID is stored as its string, anything else as it is parsed)."""
     _lookups[kind] = found
+    _parsers[kind] = parse
 
 
 def normalise(raw: list | None, organisation_id, *, field: str = "assignees") -> list[dict]:
@@ -36,8 +46,8 @@ def normalise(raw: list | None, organisation_id, *, field: str = "assignees") ->
                                                  "which are not available yet")
         else:
             try:
-                wanted.setdefault((kind, uuid.UUID(str(item.get("id")))), index)
-            except ValueError:
+                wanted.setdefault((kind, _parsers[kind](item.get("id"))), index)
+            except (ValueError, TypeError):
                 problems[f"{field}.{index}.id"] = "not an id"
     for kind in {kind for kind, _ in wanted}:
         ids = [ident for k, ident in wanted if k == kind]
@@ -47,7 +57,8 @@ def normalise(raw: list | None, organisation_id, *, field: str = "assignees") ->
                 problems[f"{field}.{wanted[(kind, ident)]}.id"] = f"no such {kind} here"
     if problems:
         raise Invalid("Some assignees are invalid.", fields=problems)
-    return [{"type": kind, "id": str(ident)} for kind, ident in wanted]
+    return [{"type": kind, "id": str(ident) if isinstance(ident, uuid.UUID) else ident}
+            for kind, ident in wanted]
 
 
 def _of_organisation(model):
