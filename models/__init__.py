@@ -8,3 +8,5 @@ from models import monitors  # noqa: F401,E402
 from models import heartbeats  # noqa: F401,E402
 from models import servers  # noqa: F401,E402
 from models.incidents import notices, tables, webhooks  # noqa: F401,E402
+# registers the `schedule` assignee and the `team` and `person` calendar feeds
+from models.oncall import feeds, team_schedules  # noqa: F401,E402
