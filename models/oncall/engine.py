@@ -17,8 +17,12 @@ Conventions, everywhere:
 """
 from __future__ import annotations
 
+import bisect
+import calendar
 import dataclasses
 import datetime as dt
+import heapq
+import zoneinfo
 from typing import Any, Hashable, Iterable, Literal, Sequence
 
 ROTATIONS = ("daily", "weekly", "custom")
@@ -107,15 +111,28 @@ class Recurrence:
 def layer_shifts(layer: Layer, since: dt.datetime, until: dt.datetime) -> list[Shift]:
     """The layer's turns inside its restrictions, cut to the window, merged, in order;
     each with `index` = layer.index."""
-    raise NotImplementedError
+    since, until = _window(since, until)
+    if not layer.contacts or since >= until:
+        return []
+    turns = _Turns(layer)
+    contacts, count = layer.contacts, len(layer.contacts)
+    spans = [(contacts[k % count], max(start, since), min(end, until))
+             for k, start, end in turns.spans(since, until)]
+    if layer.restrictions is not None:
+        windows = _restriction_windows(layer.restrictions, turns.zone, since, until)
+        spans = _intersect(spans, windows)
+    return _runs(spans, layer.index)
 
 
 def tier_timeline(layers: Sequence[Layer], on_demand: Sequence[OnDemand],
                   since: dt.datetime, until: dt.datetime) -> list[Shift]:
     """The final timeline of a tier: at each instant the on-demand shift if any (`index`
     None, `override` its id), else the layer with the highest index that has a shift then.
-    Instants nobody covers are absent (see `gaps`)."""
-    raise NotImplementedError
+    Instants nobody covers are absent (see `gaps`). Should on-demand shifts overlap, the one
+    listed later wins; so does the later of two layers with the same index."""
+    since, until = _window(since, until)
+    return _final(layers, [layer_shifts(layer, since, until) for layer in layers], on_demand,
+                  since, until)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -128,34 +145,97 @@ class Computed:
 
 def compute_tier(layers: Sequence[Layer], on_demand: Sequence[OnDemand],
                  since: dt.datetime, until: dt.datetime) -> Computed:
-    """Everything compute_tier (138) answers, from one pass."""
-    raise NotImplementedError
+    """Everything compute_tier (138) answers, from one pass.
+
+    `final` and `on_demand` are cut to the window on both sides. A layer's list is cut at
+    the window's end only, as the OCS API has always answered it: a shift that crosses the
+    window's start keeps its true start, the start of that contact's unbroken run on the
+    layer (which may be the layer's start). The run is found from the turn holding `since`,
+    going back over turns of the same contact (at most one round of the contacts; a layer
+    whose contacts are all one person reaches back to its start) and over touching
+    restriction windows (looked at a week, then ever longer spans, back to the run's start).
+    The lists are split where the tier's on-demand shifts override them, each piece carrying
+    `override` (the on-demand id or None); pieces that end before the window are left out."""
+    since, until = _window(since, until)
+    shifts = [layer_shifts(layer, since, until) for layer in layers]
+    final = _final(layers, shifts, on_demand, since, until)
+    reached = [_reach_back(layer, found, since) for layer, found in zip(layers, shifts)]
+    earliest = min((found[0].start_at for found in reached if found), default=since)
+    overrides = _sweep([(max(o.start_at, earliest), min(o.end_at, until), rank, o.contact,
+                         None, o.id) for rank, o in enumerate(on_demand)])
+    own = sorted((Shift(o.contact, max(o.start_at, since), min(o.end_at, until), None, o.id)
+                  for o in on_demand if o.start_at < until and o.end_at > since),
+                 key=lambda shift: (shift.start_at, _contact_key(shift.contact)))
+    return Computed(final, [_split(found, overrides, since) for found in reached],
+                    [shift for shift in own if shift.start_at < shift.end_at])
 
 
 def on_call_at(layers: Sequence[Layer], on_demand: Sequence[OnDemand],
                at: dt.datetime) -> Hashable | None:
     """Who the tier has on call at `at` (None: nobody)."""
-    raise NotImplementedError
+    found = tier_timeline(layers, on_demand, at, at + TICK)
+    return found[0].contact if found else None
 
 
 def recurrence_shifts(entries: Iterable[Recurrence], since: dt.datetime,
                       until: dt.datetime) -> list[Shift]:
     """The shifts of team schedule entries, cut to the window; a contact's touching or
     overlapping shifts merged; ordered by start then contact. Several contacts may be on
-    call at once (a team schedule has no precedence)."""
-    raise NotImplementedError
+    call at once (a team schedule has no precedence). The days of an entry are the local
+    days from the one holding `start_at` to the one holding the last instant before
+    `end_at`; their shifts are clipped to [start_at, end_at)."""
+    since, until = _window(since, until)
+    found = []
+    for entry in entries:
+        low, high = max(since, entry.start_at), min(until, entry.end_at)
+        if low >= high:
+            continue
+        zone = _zone(entry.zone)
+        day = max(_local(entry.start_at, zone).date(), _local(low, zone).date() - 2 * DAY)
+        last = min(_local(entry.end_at - TICK, zone).date(), _local(high, zone).date())
+        while day <= last:
+            if _recurs_on(entry, day):
+                start, end = _entry_span(entry, day, zone)
+                start, end = max(start, low), min(end, high)
+                if start < end:
+                    found.append(Shift(entry.contact, start, end))
+            day += DAY
+    return sorted(merge(found), key=lambda shift: (shift.start_at, _contact_key(shift.contact)))
 
 
 def gaps(shifts: Sequence[Shift], since: dt.datetime,
          until: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
     """The parts of the window no shift covers, in order."""
-    raise NotImplementedError
+    since, until = _window(since, until)
+    found, reached = [], since
+    for start, end in _union((s.start_at, s.end_at) for s in shifts):
+        if end <= since or start >= until:
+            continue
+        if start > reached:
+            found.append((reached, start))
+        reached = max(reached, end)
+    if reached < until:
+        found.append((reached, until))
+    return found
 
 
 def merge(shifts: Iterable[Shift]) -> list[Shift]:
     """Shifts sorted by start; touching or overlapping ones of the same (contact, index,
-    override) joined."""
-    raise NotImplementedError
+    override) joined. Shifts of zero length are dropped."""
+    merged: list[Shift] = []
+    last: dict[tuple, int] = {}          # key -> position in `merged` of its latest shift
+    for shift in sorted(shifts, key=lambda s: s.start_at):
+        if shift.end_at <= shift.start_at:
+            continue
+        key = (shift.contact, shift.index, shift.override)
+        at = last.get(key)
+        if at is not None and merged[at].end_at >= shift.start_at:
+            if shift.end_at > merged[at].end_at:
+                merged[at] = dataclasses.replace(merged[at], end_at=shift.end_at)
+        else:
+            last[key] = len(merged)
+            merged.append(shift)
+    return merged
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -171,5 +251,344 @@ def contact_stats(shifts: Sequence[Shift], zone_of: dict, since: dt.datetime,
                   until: dt.datetime) -> list[ContactStats]:
     """Per contact over the window; `zone_of` maps a shift's `index` to the IANA zone its
     night and weekend hours are counted in (missing: UTC; on-demand shifts: the zone of
-    index None, else UTC). Ordered by contact."""
-    raise NotImplementedError
+    index None, else UTC). Ordered by contact (integers by value, anything else by its
+    text). Shifts are merged as `merge` does, by (contact, index, override), before they
+    are counted. Durations are summed exactly and turned into hours once."""
+    since, until = _window(since, until)
+    calendars: dict[str, tuple[_Measure, _Measure]] = {}
+    totals: dict[Hashable, list] = {}
+    for shift in merge(shifts):
+        start, end = max(shift.start_at, since), min(shift.end_at, until)
+        if start >= end:
+            continue
+        zone = zone_of.get(shift.index, "UTC")
+        if zone not in calendars:
+            calendars[zone] = _calendars(_zone(zone), since, until)
+        night, weekend = calendars[zone]
+        total = totals.setdefault(shift.contact, [0, ZERO, ZERO, ZERO])
+        total[0] += 1
+        total[1] += end - start
+        total[2] += night.within(start, end)
+        total[3] += weekend.within(start, end)
+    return [ContactStats(contact, count, hours / HOUR, night / HOUR, weekend / HOUR)
+            for contact, (count, hours, night, weekend)
+            in sorted(totals.items(), key=lambda item: _contact_key(item[0]))]
+
+
+# Helpers.
+
+UTC = dt.timezone.utc
+ZERO = dt.timedelta(0)
+TICK = dt.timedelta(microseconds=1)
+HOUR = dt.timedelta(hours=1)
+DAY = dt.timedelta(days=1)
+WEEK = dt.timedelta(days=7)
+# The largest jump of a zone's UTC offset that tzdata knows (Samoa skipped 30 December 2011,
+# Alaska's LMT moved a day in 1867): a turn boundary is never held back by a boundary further
+# behind than this, nor is a local date further than this off the UTC one.
+MAX_JUMP = dt.timedelta(hours=26)
+LONGEST_LOOK_BACK = dt.timedelta(days=8)     # a restriction pattern with a hole shows it
+NIGHT_BEGINS, NIGHT_ENDS = dt.time(22), dt.time(7)
+MIDNIGHT = dt.time(0)
+LAST_SECOND = dt.time(23, 59, 59)
+
+
+def _window(since: dt.datetime, until: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    if since.tzinfo is None or until.tzinfo is None:
+        raise ValueError("the window's instants must be aware")
+    return since.astimezone(UTC), until.astimezone(UTC)
+
+
+def _zone(name: str) -> dt.tzinfo:
+    return UTC if name in ("UTC", "Etc/UTC") else zoneinfo.ZoneInfo(name)
+
+
+def _utc(naive: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    """A wall time in `zone` as an instant, read with fold=0 (PEP 495): a skipped time at
+    the offset before the change, a repeated one at its first occurrence."""
+    return naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
+def _local(at: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    return at.astimezone(zone).replace(tzinfo=None, fold=0)
+
+
+def _contact_key(contact: Hashable) -> tuple:
+    """Sorts integer ids by value and anything else (UUIDs, names) by its text."""
+    if isinstance(contact, int):
+        return (0, contact, "")
+    return (1, 0, str(contact))
+
+
+def _period(rotation: Rotation) -> dt.timedelta:
+    if rotation.type == "daily":
+        return DAY
+    if rotation.type == "weekly":
+        return WEEK
+    if rotation.type == "custom" and rotation.seconds and rotation.seconds > 0:
+        return dt.timedelta(seconds=rotation.seconds)
+    raise ValueError(f"not a rotation: {rotation!r}")
+
+
+class _Turns:
+    """A layer's turn boundaries: boundary k is local(start_at) + k * period on the wall
+    clock, as an instant, held at the previous boundary should it fall before it; boundary
+    0 is start_at itself. Only a boundary less than MAX_JUMP of wall clock behind can hold
+    one back, so any boundary is found from the `margin` turns before it."""
+
+    def __init__(self, layer: Layer):
+        self.zone = _zone(layer.zone)
+        self.start_at = layer.start_at.astimezone(UTC)
+        self.origin = _local(self.start_at, self.zone)
+        self.period = _period(layer.rotation)
+        self.margin = -(-MAX_JUMP // self.period) + 1
+
+    def _raw(self, k: int) -> dt.datetime:
+        return self.start_at if k == 0 else _utc(self.origin + k * self.period, self.zone)
+
+    def boundary(self, k: int) -> dt.datetime:
+        return max(self._raw(j) for j in range(max(0, k - self.margin), k + 1))
+
+    def spans(self, since: dt.datetime, until: dt.datetime):
+        """(k, start, end) of the turns of positive length that overlap [since, until)."""
+        near = (_local(since, self.zone) - self.origin) // self.period
+        k = max(0, near - 2 * self.margin)       # the turn holding `since` is after this one
+        start = self.boundary(k)
+        naive, period, zone = self.origin + (k + 1) * self.period, self.period, self.zone
+        while start < until:
+            end = naive.replace(tzinfo=zone).astimezone(UTC)
+            if end > start:
+                if end > since:
+                    yield k, start, end
+                start = end
+            k += 1
+            naive += period
+
+
+def _restriction_windows(restrictions: Restrictions, zone: dt.tzinfo, since: dt.datetime,
+                         until: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The union of the restriction ranges that overlap [since, until), uncut, in order."""
+    low = _local(since, zone).date()
+    high = _local(until, zone).date() + DAY
+    found = []
+    for rng in restrictions.ranges:
+        duration = dt.timedelta(seconds=rng.duration_seconds)
+        if duration <= ZERO:
+            continue
+        back = dt.timedelta(days=duration.days + 2)      # ranges that began before `since`
+        if restrictions.type == "daily":
+            day, step = low - back, DAY
+        else:
+            day, step = low - back - WEEK, WEEK
+            day += dt.timedelta(days=(rng.start_day_of_week - day.isoweekday()) % 7)
+        time_of_day = rng.start_time_of_day.replace(tzinfo=None)
+        while day <= high:
+            begins = dt.datetime.combine(day, time_of_day)
+            start, end = _utc(begins, zone), _utc(begins + duration, zone)
+            if start < end and end > since and start < until:
+                found.append((start, end))
+            day += step
+    return _union(found)
+
+
+def _union(spans: Iterable[tuple[dt.datetime, dt.datetime]]):
+    """Spans joined where they touch or overlap, in order."""
+    joined: list[list[dt.datetime]] = []
+    for start, end in sorted(spans):
+        if start >= end:
+            continue
+        if joined and start <= joined[-1][1]:
+            joined[-1][1] = max(joined[-1][1], end)
+        else:
+            joined.append([start, end])
+    return [(start, end) for start, end in joined]
+
+
+def _intersect(spans, windows):
+    """(contact, start, end) spans (in order, disjoint) cut to the windows (likewise)."""
+    found, first, count = [], 0, len(windows)
+    for contact, start, end in spans:
+        while first < count and windows[first][1] <= start:
+            first += 1
+        at = first
+        while at < count and windows[at][0] < end:
+            low, high = max(start, windows[at][0]), min(end, windows[at][1])
+            if low < high:
+                found.append((contact, low, high))
+            at += 1
+    return found
+
+
+def _runs(spans, index) -> list[Shift]:
+    """Shifts of (contact, start, end) spans in order, a contact's touching ones joined."""
+    joined: list[list] = []
+    for contact, start, end in spans:
+        if start >= end:
+            continue
+        if joined and joined[-1][0] == contact and joined[-1][2] == start:
+            joined[-1][2] = end
+        else:
+            joined.append([contact, start, end])
+    return [Shift(contact, start, end, index) for contact, start, end in joined]
+
+
+def _final(layers, shifts, on_demand, since, until) -> list[Shift]:
+    """The sweep of `tier_timeline`: on-demand shifts outrank every layer, layers rank by
+    (index, position)."""
+    order = sorted(range(len(layers)), key=lambda at: (layers[at].index, at))
+    items = []
+    for rank, at in enumerate(order):
+        items.extend((s.start_at, s.end_at, rank, s.contact, s.index, None) for s in shifts[at])
+    base = len(layers)
+    items.extend((max(o.start_at, since), min(o.end_at, until), base + rank, o.contact, None,
+                  o.id) for rank, o in enumerate(on_demand))
+    return _sweep(items)
+
+
+def _sweep(items) -> list[Shift]:
+    """At each instant the item (start, end, rank, contact, index, override) of the highest
+    rank that covers it; pieces of the same (contact, index, override) that touch joined.
+    One pass over the sorted boundaries with a heap of the items begun (those that ended
+    are dropped when they come to the top)."""
+    items = sorted((item for item in items if item[0] < item[1]), key=lambda item: item[0])
+    if not items:
+        return []
+    instants = sorted({item[0] for item in items} | {item[1] for item in items})
+    heap: list = []
+    pieces: list[list] = []
+    following, count = 0, len(items)
+    for at, then in zip(instants, instants[1:]):
+        while following < count and items[following][0] <= at:
+            start, end, rank, contact, index, override = items[following]
+            heapq.heappush(heap, (-rank, end, following, (contact, index, override)))
+            following += 1
+        while heap and heap[0][1] <= at:
+            heapq.heappop(heap)
+        if not heap:
+            continue
+        key = heap[0][3]
+        if pieces and pieces[-1][2] == at and pieces[-1][0] == key:
+            pieces[-1][2] = then
+        else:
+            pieces.append([key, at, then])
+    return [Shift(contact, start, end, index, override)
+            for (contact, index, override), start, end in pieces]
+
+
+def _reach_back(layer: Layer, shifts: list[Shift], since: dt.datetime) -> list[Shift]:
+    """`shifts` with the first one, should it hold `since`, back at its run's start."""
+    if not shifts or shifts[0].start_at != since or since <= layer.start_at:
+        return shifts
+    start = _run_start(layer, since)
+    return [dataclasses.replace(shifts[0], start_at=start)] + shifts[1:]
+
+
+def _run_start(layer: Layer, at: dt.datetime) -> dt.datetime:
+    """Where the layer's unbroken shift holding `at` begins (see compute_tier)."""
+    turns = _Turns(layer)
+    contacts, count = layer.contacts, len(layer.contacts)
+    k, begins, _ = next(turns.spans(at, at + TICK))
+    contact = contacts[k % count]
+    if all(other == contact for other in contacts):
+        begins = turns.start_at
+    else:
+        while k > 0:
+            previous = turns.boundary(k - 1)
+            if previous < begins and contacts[(k - 1) % count] != contact:
+                break
+            k, begins = k - 1, previous
+    if layer.restrictions is None:
+        return begins
+    span = LONGEST_LOOK_BACK
+    while True:
+        low = max(begins, at - span)
+        windows = _restriction_windows(layer.restrictions, turns.zone, low, at + TICK)
+        holding = [start for start, end in windows if start <= at < end]
+        if not holding:
+            return at
+        if holding[0] > low or low == begins:
+            return max(holding[0], begins)
+        span *= 2
+
+
+def _split(shifts: list[Shift], overrides: list[Shift], since: dt.datetime) -> list[Shift]:
+    """A layer's shifts cut where the (disjoint, ordered) on-demand pieces begin and end,
+    the pieces under one carrying its id; pieces ending before `since` left out."""
+    ends = [o.end_at for o in overrides]
+    found = []
+    for shift in shifts:
+        at, start = bisect.bisect_right(ends, shift.start_at), shift.start_at
+        while start < shift.end_at:
+            override = overrides[at] if at < len(overrides) else None
+            if override is None or override.start_at >= shift.end_at:
+                found.append(dataclasses.replace(shift, start_at=start))
+                break
+            if override.start_at > start:
+                found.append(dataclasses.replace(shift, start_at=start,
+                                                 end_at=override.start_at))
+                start = override.start_at
+            end = min(override.end_at, shift.end_at)
+            found.append(dataclasses.replace(shift, start_at=start, end_at=end,
+                                             override=override.override))
+            start, at = end, at + 1
+    return [shift for shift in found if shift.end_at > since]
+
+
+def _recurs_on(entry: Recurrence, day: dt.date) -> bool:
+    if entry.months is not None and day.month not in entry.months:
+        return False
+    if entry.week_days is not None and day.isoweekday() % 7 not in entry.week_days:
+        return False
+    if entry.weeks is not None:
+        last = calendar.monthrange(day.year, day.month)[1] - 7 < day.day
+        week = (day.day - 1) // 7 + 1
+        return week in entry.weeks or (last and -1 in entry.weeks)
+    return True
+
+
+def _entry_span(entry: Recurrence, day: dt.date, zone: dt.tzinfo):
+    begins = dt.datetime.combine(day, entry.start_time.replace(tzinfo=None))
+    if entry.end_time == LAST_SECOND:
+        ends = dt.datetime.combine(day + DAY, MIDNIGHT)
+    elif entry.end_time <= entry.start_time:
+        ends = dt.datetime.combine(day + DAY, entry.end_time.replace(tzinfo=None))
+    else:
+        ends = dt.datetime.combine(day, entry.end_time.replace(tzinfo=None))
+    return _utc(begins, zone), _utc(ends, zone)
+
+
+class _Measure:
+    """How much of a span falls inside a fixed set of disjoint ordered spans: a prefix sum
+    of their lengths, found by bisection."""
+
+    def __init__(self, spans):
+        self.starts = [start for start, _ in spans]
+        self.ends = [end for _, end in spans]
+        self.before = [ZERO]
+        for start, end in spans:
+            self.before.append(self.before[-1] + (end - start))
+
+    def _until(self, at: dt.datetime) -> dt.timedelta:
+        k = bisect.bisect_right(self.starts, at) - 1
+        if k < 0:
+            return ZERO
+        return self.before[k] + min(at, self.ends[k]) - self.starts[k]
+
+    def within(self, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+        return self._until(end) - self._until(start)
+
+
+def _calendars(zone: dt.tzinfo, since: dt.datetime, until: dt.datetime):
+    """The nights (22:00-07:00) and weekends (Saturday 00:00 to Monday 00:00) of the zone's
+    wall clock around the window, as measures."""
+    day = _local(since, zone).date() - 2 * DAY
+    last = _local(until, zone).date() + DAY
+    nights, weekends = [], []
+    while day <= last:
+        nights.append((_utc(dt.datetime.combine(day, NIGHT_BEGINS), zone),
+                       _utc(dt.datetime.combine(day + DAY, NIGHT_ENDS), zone)))
+        if day.isoweekday() == 6:
+            weekends.append((_utc(dt.datetime.combine(day, MIDNIGHT), zone),
+                             _utc(dt.datetime.combine(day + 2 * DAY, MIDNIGHT), zone)))
+        day += DAY
+    return _Measure(_union(nights)), _Measure(_union(weekends))
