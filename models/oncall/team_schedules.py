@@ -189,9 +189,7 @@ def _at_free_second(team_id, customer_id, wanted: dt.datetime, write):
     in the team holds. The unique key on (team, member, created_at) settles a race with
     another request: the loser looks again for the next free second."""
     for _ in range(_ATTEMPTS):
-        taken = {at for (at,) in TeamScheduleEntry.select(TeamScheduleEntry.created_at).where(
-            TeamScheduleEntry.team == team_id, TeamScheduleEntry.customer == customer_id,
-            TeamScheduleEntry.created_at >= wanted).tuples()}
+        taken = _taken(team_id, customer_id, wanted)
         at = wanted
         while at in taken:
             at += _SECOND
@@ -202,6 +200,12 @@ def _at_free_second(team_id, customer_id, wanted: dt.datetime, write):
             continue
     raise Conflict("Entries of this member are being created at this moment; try again.",
                    code="entry_busy")
+
+
+def _taken(team_id, customer_id, since: dt.datetime) -> set[dt.datetime]:
+    return {at for (at,) in TeamScheduleEntry.select(TeamScheduleEntry.created_at).where(
+        TeamScheduleEntry.team == team_id, TeamScheduleEntry.customer == customer_id,
+        TeamScheduleEntry.created_at >= since).tuples()}
 
 
 def _member_of(team, customer_id, field: str):
