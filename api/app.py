@@ -8,8 +8,8 @@ import falcon
 
 from api.pipeline import build_app
 from api.resources import (accounts, acknowledgements, channels, customers, health,
-                           heartbeats, incidents, monitors, ocs, rulesets, servers, services,
-                           teams, webhooks)
+                           heartbeats, incidents, monitors, ocs, rulesets, schedules,
+                           servers, services, teams, webhooks)
 from models.heartbeats.stream import stream_for
 from models.incidents import webhooks as webhooks_domain
 
@@ -49,6 +49,7 @@ def routes(settings, broker_check) -> list[tuple[str, object]]:
         *server_routes(settings),
         *webhook_routes(settings),
         *incident_routes(settings),
+        *schedule_routes(settings),
         *ocs_routes(settings),
         ("/v1/health-check", health.HealthCheck(broker_check, stream_for(settings),
                                                 webhooks_domain.stream_for(settings))),
@@ -100,6 +101,17 @@ def incident_routes(settings) -> list[tuple[str, object]]:
         (f"{incident}/actions", incidents.IncidentActions(settings)),
         (f"{incident}/timeline", incidents.IncidentTimeline(settings)),
         (f"{incident}/acknowledgement", acknowledgements.Acknowledgement(settings)),
+    ]
+
+
+def schedule_routes(settings) -> list[tuple[str, object]]:
+    team, customer = "/v1/team/{team_id:uuid}", "/v1/customer/{customer_id:uuid}"
+    return [
+        (f"{customer}/schedule", schedules.CustomerSchedule(settings)),
+        (f"{customer}/schedule/calendar", schedules.CustomerCalendar(settings)),
+        (f"{team}/schedule", schedules.TeamSchedule(settings)),
+        (f"{team}/schedule/calendar", schedules.TeamCalendar(settings)),
+        ("/v1/calendar/{token}.ics", schedules.CalendarFile(settings)),
     ]
 
 

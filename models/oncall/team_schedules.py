@@ -1,0 +1,278 @@
+"""Team on-call schedules (endpoints 98-101): entries that give a member of a team the shifts of
+a recurrence, computed by the rotation engine (`engine.recurrence_shifts`), never stored.
+
+An entry is named by (team member, `created_at` to the second): two entries of one member
+created in the same second take consecutive seconds (the next one no entry of the member in
+the team holds), so the name stays unique and is read back exactly. Managers and owners of
+the team write entries; every member reads them. An entry counts while its member belongs to
+the team: one who left is neither listed, paged nor shown in a feed (their entries come back
+if they rejoin).
+
+At import this module registers the `schedule` incident assignee (its id is a team id: the
+team's schedule) and the `team` and `person` calendar feeds; `models/__init__.py` imports it,
+so both are known wherever the domain layer is.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import peewee
+
+from models import organisations
+from models.accounts import Customer, get_customer
+from models.db import database
+from models.errors import Conflict, Forbidden, Invalid, NotFound
+from models.incidents import assignees
+from models.oncall import engine, feeds
+from models.oncall.tables import TeamScheduleEntry
+from models.organisations import Membership, Team
+
+FIELDS = ("start_date", "end_date", "months_of_year", "weeks_of_month", "week_days",
+          "start_time", "end_time", "timezone")
+SHOWN = dt.timedelta(days=30)        # the customer's schedule shows the next 30 days' shifts
+_SECOND = dt.timedelta(seconds=1)
+_INSTANT = dt.timedelta(microseconds=1)
+_ATTEMPTS = 5
+
+
+# -- entries ----------------------------------------------------------------------------------
+
+def create_entry(caller, team_id, fields: dict, now) -> TeamScheduleEntry:
+    """A new entry of `team_id` (managers and owners) for `fields["team_member_id"]`, who must
+    be a member of the team (`Invalid` naming `team_member_id`). Its `created_at` is `now` to
+    the second, or the next second free for the member in the team."""
+    team = organisations.team_for(caller, team_id, "manager")
+    member = _member_of(team, fields["team_member_id"], "team_member_id")
+    columns = _columns(fields)
+    return _at_free_second(team.id, member, _second(now), lambda at: TeamScheduleEntry.create(
+        team=team.id, customer=member, created_at=at, updated_at=now, **columns))
+
+
+def update_entry(caller, team_id, team_member_id, created_at, fields: dict,
+                 now) -> TeamScheduleEntry:
+    """Replaces the fields of the entry named (`team_member_id`, `created_at`) (managers and
+    owners); `NotFound` for no such entry. With `fields["new_team_member_id"]` the entry moves
+    to that member (who must be in the team), keeping its `created_at` unless the member has
+    an entry at that second already, then taking the next free one."""
+    team = organisations.team_for(caller, team_id, "manager")
+    entry = _entry(team, team_member_id, created_at)
+    member = entry.customer_id
+    if fields.get("new_team_member_id") is not None:
+        member = _member_of(team, fields["new_team_member_id"], "new_team_member_id")
+    columns = {**_columns(fields), "updated_at": now}
+    if member == entry.customer_id:
+        TeamScheduleEntry.update(**columns).where(TeamScheduleEntry.id == entry.id).execute()
+    else:
+        _at_free_second(team.id, member, entry.created_at, lambda at: (
+            TeamScheduleEntry.update(customer=member, created_at=at, **columns)
+            .where(TeamScheduleEntry.id == entry.id).execute()))
+    found = TeamScheduleEntry.get_or_none(TeamScheduleEntry.id == entry.id)
+    if found is None:                      # deleted meanwhile
+        raise NotFound("No such schedule entry.")
+    return found
+
+
+def delete_entry(caller, team_id, team_member_id, created_at, now) -> None:
+    """Deletes the entry named (`team_member_id`, `created_at`) (managers and owners);
+    `NotFound` for no such entry. Its shifts go with it."""
+    team = organisations.team_for(caller, team_id, "manager")
+    deleted = TeamScheduleEntry.delete().where(
+        TeamScheduleEntry.team == team.id, TeamScheduleEntry.customer == team_member_id,
+        TeamScheduleEntry.created_at == created_at).execute()
+    if not deleted:
+        raise NotFound("No such schedule entry.")
+
+
+def customer_schedule(caller, customer_id, now) -> list[tuple[TeamScheduleEntry, list]]:
+    """The entries of a customer of the caller's organisation (`NotFound` for anyone else's)
+    in the teams both belong to, by team then `created_at`, each with its shifts from `now`
+    to `SHOWN` on (a shift under way is cut at `now`)."""
+    customer = get_customer(caller, customer_id)
+    teams = [team.id for team, _ in organisations.teams_of(caller.customer)]
+    entries = (_current().where(TeamScheduleEntry.customer == customer.id,
+                                TeamScheduleEntry.team.in_(teams))
+               .order_by(Team.created_at, Team.id, TeamScheduleEntry.created_at))
+    return [(entry, engine.recurrence_shifts([recurrence(entry)], now, now + SHOWN))
+            for entry in entries]
+
+
+# -- for escalation ---------------------------------------------------------------------------
+
+def recurrence(entry: TeamScheduleEntry) -> engine.Recurrence:
+    """The entry as the engine reads it; its contact is the member's customer id (a UUID)."""
+    return engine.Recurrence(
+        contact=uuid.UUID(str(entry.customer_id)), start_at=entry.start_date,
+        end_at=entry.end_date, start_time=dt.time.fromisoformat(entry.start_time),
+        end_time=dt.time.fromisoformat(entry.end_time), zone=entry.timezone,
+        months=_set(entry.months_of_year), weeks=_set(entry.weeks_of_month),
+        week_days=_set(entry.week_days))
+
+
+def recurrences_of(team_id) -> list[engine.Recurrence]:
+    """Every entry of the team (of its current members) as engine recurrences, oldest first."""
+    return [recurrence(entry) for entry in _of_team(team_id)]
+
+
+def on_call_now(team_id, now) -> list[uuid.UUID]:
+    """The customer ids the team's schedule has on call at `now`, each once, in the order
+    their first entry in the team was created ([] when nobody is)."""
+    entries = list(_of_team(team_id))
+    shifts = engine.recurrence_shifts([recurrence(e) for e in entries], now, now + _INSTANT)
+    on = {shift.contact for shift in shifts}
+    ids = (uuid.UUID(str(entry.customer_id)) for entry in entries)
+    return list(dict.fromkeys(ident for ident in ids if ident in on))
+
+
+# -- calendar feeds ---------------------------------------------------------------------------
+
+def team_feed(caller, team_id, *, replace: bool, settings, now) -> str:
+    """The token of the team schedule's calendar feed: any member gets it, managers and
+    owners replace it (`replace`), which ends the previous address."""
+    team = organisations.team_for(caller, team_id, "manager" if replace else "user")
+    issue = feeds.replace_token if replace else feeds.token_for
+    return issue(team.organisation_id, "team", team.id, settings=settings, now=now)
+
+
+def person_feed(caller, customer_id, *, replace: bool, settings, now) -> str:
+    """The token of a person's calendar feed (their shifts in all their teams), for
+    themself only: `NotFound` for another organisation's customer, `Forbidden` for a
+    colleague's."""
+    customer = get_customer(caller, customer_id)
+    if customer.id != caller.customer.id:
+        raise Forbidden("A person's calendar feed is theirs alone; ask for your own.",
+                        code="not_yourself")
+    issue = feeds.replace_token if replace else feeds.token_for
+    return issue(caller.organisation_id, "person", customer.id, settings=settings, now=now)
+
+
+def _team_shifts(subject: str, since, until) -> list[tuple[str, engine.Shift]]:
+    team = _team(subject)
+    entries = list(_of_team(team.id))
+    names = _names({entry.customer_id for entry in entries})
+    shifts = engine.recurrence_shifts([recurrence(e) for e in entries], since, until)
+    return [(f"On call: {team.name} ({names.get(shift.contact, 'former member')})", shift)
+            for shift in shifts]
+
+
+def _person_shifts(subject: str, since, until) -> list[tuple[str, engine.Shift]]:
+    customer = _customer(subject)
+    found = []
+    for team, _ in organisations.teams_of(customer):
+        entries = _of_team(team.id).where(TeamScheduleEntry.customer == customer.id)
+        shifts = engine.recurrence_shifts([recurrence(e) for e in entries], since, until)
+        found += [(f"On call: {team.name}", shift) for shift in shifts]
+    return sorted(found, key=lambda item: (item[1].start_at, item[0]))
+
+
+def _team_name(subject: str) -> str:
+    return f"{_team(subject).name}: on call (Pinghome)"
+
+
+def _person_name(subject: str) -> str:
+    customer = _customer(subject)
+    return f"{customer.name} {customer.surname}: on call (Pinghome)"
+
+
+# -- internals --------------------------------------------------------------------------------
+
+def _columns(fields: dict) -> dict:
+    """The entry's columns from fields the edge checked one by one (times `HH:MM:SS`, a known
+    zone, `start_date` before `end_date`, recurrence lists in range, sorted, each once)."""
+    columns = {name: fields.get(name) for name in FIELDS}
+    columns["timezone"] = columns["timezone"] or "UTC"
+    return columns
+
+
+def _at_free_second(team_id, customer_id, wanted: dt.datetime, write):
+    """`write(created_at)` at the first second from `wanted` on that no entry of the member
+    in the team holds. The unique key on (team, member, created_at) settles a race with
+    another request: the loser looks again for the next free second."""
+    for _ in range(_ATTEMPTS):
+        taken = _taken(team_id, customer_id, wanted)
+        at = wanted
+        while at in taken:
+            at += _SECOND
+        try:
+            with database.atomic():
+                return write(at)
+        except peewee.IntegrityError:
+            continue
+    raise Conflict("Entries of this member are being created at this moment; try again.",
+                   code="entry_busy")
+
+
+def _taken(team_id, customer_id, since: dt.datetime) -> set[dt.datetime]:
+    return {at for (at,) in TeamScheduleEntry.select(TeamScheduleEntry.created_at).where(
+        TeamScheduleEntry.team == team_id, TeamScheduleEntry.customer == customer_id,
+        TeamScheduleEntry.created_at >= since).tuples()}
+
+
+def _member_of(team, customer_id, field: str):
+    if not Membership.select().where(Membership.team == team.id,
+                                     Membership.customer == customer_id).exists():
+        raise Invalid(f"That person is not a member of team '{team.name}'.",
+                      fields={field: "not a member of this team"})
+    return uuid.UUID(str(customer_id))
+
+
+def _entry(team, team_member_id, created_at) -> TeamScheduleEntry:
+    entry = TeamScheduleEntry.get_or_none(
+        TeamScheduleEntry.team == team.id, TeamScheduleEntry.customer == team_member_id,
+        TeamScheduleEntry.created_at == created_at)
+    if entry is None:
+        raise NotFound("No such schedule entry: none of this member was created at that "
+                       "second in this team.")
+    return entry
+
+
+def _current() -> peewee.ModelSelect:
+    """Entries whose member still belongs to their team, with the team joined."""
+    return (TeamScheduleEntry.select(TeamScheduleEntry)
+            .join(Membership, on=((Membership.team == TeamScheduleEntry.team)
+                                  & (Membership.customer == TeamScheduleEntry.customer)))
+            .switch(TeamScheduleEntry).join(Team))
+
+
+def _of_team(team_id) -> peewee.ModelSelect:
+    return (_current().where(TeamScheduleEntry.team == team_id)
+            .order_by(TeamScheduleEntry.created_at, TeamScheduleEntry.id))
+
+
+def _names(customer_ids) -> dict:
+    rows = Customer.select(Customer.id, Customer.name, Customer.surname).where(
+        Customer.id.in_(list(customer_ids)))
+    return {uuid.UUID(str(c.id)): f"{c.name} {c.surname}" for c in rows}
+
+
+def _team(subject: str) -> Team:
+    team = Team.get_or_none(Team.id == uuid.UUID(subject))
+    if team is None:
+        raise NotFound("No such calendar feed.")
+    return team
+
+
+def _customer(subject: str) -> Customer:
+    customer = Customer.get_or_none(Customer.id == uuid.UUID(subject))
+    if customer is None:
+        raise NotFound("No such calendar feed.")
+    return customer
+
+
+def _second(instant: dt.datetime) -> dt.datetime:
+    return instant.astimezone(dt.timezone.utc).replace(microsecond=0)
+
+
+def _set(values) -> frozenset[int] | None:
+    return None if values is None else frozenset(values)
+
+
+def _teams_of_organisation(ids, organisation_id) -> set:
+    """The `schedule` assignee look-up: a schedule is named by its team's id."""
+    return {ident for (ident,) in Team.select(Team.id).where(
+        Team.id.in_(ids), Team.organisation == organisation_id).tuples()}
+
+
+assignees.register("schedule", _teams_of_organisation)
+feeds.register("team", _team_shifts, _team_name)
+feeds.register("person", _person_shifts, _person_name)
