@@ -10,13 +10,15 @@ from models.oncall import rosters, shift_notices
 from models.oncall.tables import TeamScheduleEntry
 from models.outbox import Delivery
 from tests.factories.rosters import T0, channel, entry, make_people, schedule
+from tests.jobs import held_jobs
 
 MINUTE = dt.timedelta(minutes=1)
 
 
 @pytest.fixture
 def people(settings):
-    return make_people(settings)
+    with held_jobs():        # the messages are read from the outbox, not sent
+        yield make_people(settings)
 
 
 def told() -> list[tuple[str, str]]:
