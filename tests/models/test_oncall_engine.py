@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import zoneinfo
 
 import pytest
 
+from models.oncall import wallclock
 from models.oncall.engine import (
     Computed, ContactStats, Layer, OnDemand, Range, Recurrence, Restrictions, Rotation, Shift,
     compute_tier, contact_stats, gaps, layer_shifts, merge, on_call_at, recurrence_shifts,
@@ -481,3 +483,21 @@ def test_contact_stats_order_integer_ids_by_value_and_uuids_by_text():
                 Shift(9, at(2025, 1, 1, 1), at(2025, 1, 1, 2))]
     found = contact_stats(numbered, {}, at(2025, 1, 1), at(2025, 1, 2))
     assert [s.contact for s in found] == [9, 10]
+
+
+# The wall clock behind every conversion.
+
+@pytest.mark.parametrize("zone, year", [
+    ("Europe/Berlin", 2025), ("America/New_York", 2025), ("Australia/Lord_Howe", 2025),
+    ("America/Havana", 2025), ("Pacific/Apia", 2011), ("Asia/Kolkata", 2025), ("UTC", 2025)])
+def test_the_wall_clock_reads_every_quarter_hour_as_zoneinfo_does_with_fold_0(zone, year):
+    # Half-hour summer time (Lord Howe), changes at midnight (Havana), a skipped day (Apia).
+    clock, info = wallclock.clock(zone), zoneinfo.ZoneInfo(zone)
+    naive, end = dt.datetime(year, 1, 1), dt.datetime(year + 1, 1, 1)
+    walk = clock.walk(naive.replace(tzinfo=UTC), end.replace(tzinfo=UTC))
+    while naive < end:
+        expected = naive.replace(tzinfo=info, fold=0).astimezone(UTC)
+        assert clock.instant(naive.replace(tzinfo=UTC)) == expected, naive
+        assert walk.instant(naive.replace(tzinfo=UTC)) == expected, naive
+        assert clock.wall(expected) == expected.astimezone(info).replace(tzinfo=UTC)
+        naive += dt.timedelta(minutes=15)
