@@ -14,13 +14,14 @@ import tempfile
 import threading
 from pathlib import Path
 
+import argon2
 import falcon.testing
 import pytest
 import redis
 import waitress
 from dramatiq.brokers.redis import RedisBroker
 
-from models import db, ratelimit
+from models import accounts, db, ratelimit
 from models.heartbeats import stream
 from models.incidents import webhooks
 from models.settings import Settings
@@ -58,6 +59,18 @@ def pytest_collection_modifyitems(config, items):
     if len(kept) < len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    """Argon2 at its cheapest in the test process: at the real parameters a sign-up or a
+    sign-in costs about 0.2 s here, and most tests sign in three people. The processes tests
+    start hash as configured, and check these hashes all the same (a hash names its
+    parameters)."""
+    real = accounts._hasher
+    accounts._hasher = argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST)
+    yield
+    accounts._hasher = real
 
 
 @pytest.fixture(scope="session")
