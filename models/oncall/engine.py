@@ -14,6 +14,8 @@ Conventions, everywhere:
   03:30 CEST. A wall time that exists twice (autumn) is its first occurrence (fold=0).
   Should that make a boundary fall before the previous one (turns shorter than the gap),
   the boundary is held at the previous one, so turns never overlap or run backwards.
+  Wall times become instants through `wallclock`, which reads them exactly so, from a table
+  of each zone's offset changes.
 """
 from __future__ import annotations
 
@@ -126,7 +128,7 @@ def tier_timeline(layers: Sequence[Layer], on_demand: Sequence[OnDemand],
     listed later wins; so does the later of two layers with the same index."""
     since, until = _window(since, until)
     spans = [_layer_spans(layer, since, until) for layer in layers]
-    return _final(layers, spans, on_demand, since, until)
+    return _final(layers, spans, _in_utc(on_demand), since, until)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -151,6 +153,7 @@ def compute_tier(layers: Sequence[Layer], on_demand: Sequence[OnDemand],
     The lists are split where the tier's on-demand shifts override them, each piece carrying
     `override` (the on-demand id or None); pieces that end before the window are left out."""
     since, until = _window(since, until)
+    on_demand = _in_utc(on_demand)
     spans = [_layer_spans(layer, since, until) for layer in layers]
     final = _final(layers, spans, on_demand, since, until)
     reached = [_reach_back(layer, found, since) for layer, found in zip(layers, spans)]
@@ -181,7 +184,8 @@ def recurrence_shifts(entries: Iterable[Recurrence], since: dt.datetime,
     since, until = _window(since, until)
     found = []
     for entry in entries:
-        low, high = max(since, entry.start_at), min(until, entry.end_at)
+        low = max(since, entry.start_at.astimezone(UTC))
+        high = min(until, entry.end_at.astimezone(UTC))
         if low >= high:
             continue
         clock = wallclock.clock(entry.zone)
@@ -292,6 +296,12 @@ def _window(since: dt.datetime, until: dt.datetime) -> tuple[dt.datetime, dt.dat
     if since.tzinfo is None or until.tzinfo is None:
         raise ValueError("the window's instants must be aware")
     return since.astimezone(UTC), until.astimezone(UTC)
+
+
+def _in_utc(on_demand: Sequence[OnDemand]) -> list[OnDemand]:
+    return [o if o.start_at.tzinfo is UTC and o.end_at.tzinfo is UTC else
+            OnDemand(o.id, o.contact, o.start_at.astimezone(UTC), o.end_at.astimezone(UTC))
+            for o in on_demand]
 
 
 def _midnight(day: dt.date) -> dt.datetime:

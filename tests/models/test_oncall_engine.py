@@ -229,6 +229,35 @@ def test_an_on_demand_shift_outside_the_window_changes_nothing():
                              [[Shift("a", at(2025, 1, 1), at(2025, 1, 2), 0, None)]], [])
 
 
+@pytest.mark.parametrize("order, expected", [
+    pytest.param("xy", [("x", at(2025, 1, 1, 10), at(2025, 1, 1, 12)),
+                        ("y", at(2025, 1, 1, 12), at(2025, 1, 1, 13)),
+                        ("x", at(2025, 1, 1, 13), at(2025, 1, 1, 14))],
+                 id="the later one cuts into the earlier"),
+    pytest.param("yx", [("x", at(2025, 1, 1, 10), at(2025, 1, 1, 14))],
+                 id="the earlier one is hidden"),
+])
+def test_overlapping_on_demand_shifts_go_to_the_one_listed_later(order, expected):
+    shifts = {"x": OnDemand(1, "x", at(2025, 1, 1, 10), at(2025, 1, 1, 14)),
+              "y": OnDemand(2, "y", at(2025, 1, 1, 12), at(2025, 1, 1, 13))}
+    found = tier_timeline([], [shifts[name] for name in order], at(2025, 1, 1), at(2025, 1, 2))
+    assert spans(found) == expected
+
+
+def test_instants_given_in_another_zone_come_back_in_utc():
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    override = OnDemand(5, "z", dt.datetime(2025, 1, 1, 11, tzinfo=berlin),
+                        dt.datetime(2025, 1, 1, 13, tzinfo=berlin))
+    found = compute_tier([ALL_DAY_A], [override], dt.datetime(2025, 1, 1, 1, tzinfo=berlin),
+                         dt.datetime(2025, 1, 2, 1, tzinfo=berlin))
+    assert spans(found.final) == [("a", at(2025, 1, 1), at(2025, 1, 1, 10)),
+                                  ("z", at(2025, 1, 1, 10), at(2025, 1, 1, 12)),
+                                  ("a", at(2025, 1, 1, 12), at(2025, 1, 2))]
+    instants = [i for s in found.final + found.on_demand + found.layers[0]
+                for i in (s.start_at, s.end_at)]
+    assert all(instant.tzinfo is UTC for instant in instants)
+
+
 # compute_tier's layer lists keep the true start of a shift across the window's start.
 
 def test_the_seed_example_keeps_the_layer_shift_s_true_start_and_cuts_the_final_one():
