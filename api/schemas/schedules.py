@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 import pydantic
 from pydantic import Field, StringConstraints
@@ -29,6 +29,12 @@ def _each_once(values: list[int]) -> list[int]:
     return sorted(set(values))
 
 
+def _week(value: int) -> int:
+    if value == 0:
+        raise ValueError("must be 1-5 or -1 (the last seven days of the month)")
+    return value
+
+
 def _plus_sign(value):
     """A `+01:00` offset in a query string that was not percent-encoded arrives as a space."""
     if isinstance(value, str) and "T" in value and value.count(" ") == 1:
@@ -43,7 +49,8 @@ Time = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]
 Months = Annotated[list[Annotated[int, Field(ge=1, le=12)]], Field(min_length=1, max_length=50),
                    pydantic.AfterValidator(_each_once),
                    Field(description="1-12; absent or null: every month")]
-Weeks = Annotated[list[Literal[1, 2, 3, 4, 5, -1]], Field(min_length=1, max_length=50),
+Weeks = Annotated[list[Annotated[int, Field(ge=-1, le=5), pydantic.AfterValidator(_week)]],
+                  Field(min_length=1, max_length=50),
                   pydantic.AfterValidator(_each_once),
                   Field(description="1-5 (days 1-7 are week 1 ...), -1 the last seven days of "
                                     "the month; absent or null: every week")]

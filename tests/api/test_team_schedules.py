@@ -216,6 +216,8 @@ def test_an_unknown_entry_is_a_404_on_put_and_delete(client, cast):
     ({"weeks_of_month": [9]}, "weeks_of_month.0"),
     ({"weeks_of_month": [0]}, "weeks_of_month.0"),
     ({"weeks_of_month": [1, -2]}, "weeks_of_month.1"),
+    ({"weeks_of_month": [True]}, "weeks_of_month.0"),
+    ({"months_of_year": [1.0]}, "months_of_year.0"),
     ({"week_days": [7]}, "week_days.0"),
     ({"week_days": [-1]}, "week_days.0"),
     ({"week_days": []}, "week_days"),
