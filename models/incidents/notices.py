@@ -108,6 +108,8 @@ class _Run:
             for channel in self.channels("team", assignee["id"]):
                 self._send(incident, step, channel)
             return
+        if assignee["type"] != "customer":
+            return      # on-call kinds (`ocs`: an integer id) are the on-call escalation's
         customer = Customer.get_or_none(Customer.id == assignee["id"])
         if customer is None:
             return

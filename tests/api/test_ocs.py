@@ -8,7 +8,9 @@ import datetime as dt
 import pytest
 
 from models import clock
+from models.incidents.tables import IncidentStep
 from models.oncall.tables import OcsSchedule, OcsTier, OnDemandShift
+from tests.conftest import drain
 from tests.factories.accounts import bearer
 from tests.factories.oncall import contact_of, iso, make_schedule, parse, seed_layer
 from tests.factories.organisations import make_cast
@@ -236,3 +238,16 @@ def test_a_ruleset_may_assign_an_ocs_schedule_of_its_organisation(client, cast):
         assert refused.status_code == 422, wrong
         assert any(name.startswith("assignees.0.id")
                    for name in refused.json["error"]["fields"]), refused.json
+
+
+def test_an_incident_assigned_to_an_ocs_schedule_runs_its_first_step_without_error(
+        client, cast, broker):
+    schedule = make_schedule(client, cast.alice_token)
+    opened = client.simulate_post(f"/v1/team/{cast.team.id}/incident", headers=bearer(
+        cast.alice_token), json={"name": "Disk full", "urgency": "high",
+                                 "assignees": [{"type": "ocs", "id": schedule["id"]}]})
+    assert opened.status_code == 201, opened.json
+    assert opened.json["assignees"] == [{"type": "ocs", "id": schedule["id"]}]
+    drain(broker)                      # raises if the step's job failed
+    [step] = IncidentStep.select().where(IncidentStep.incident == opened.json["id"])
+    assert step.key == f"ocs:{schedule['id']}" and step.done_at is not None
