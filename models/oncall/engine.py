@@ -14,6 +14,8 @@ Conventions, everywhere:
   03:30 CEST. A wall time that exists twice (autumn) is its first occurrence (fold=0).
   Should that make a boundary fall before the previous one (turns shorter than the gap),
   the boundary is held at the previous one, so turns never overlap or run backwards.
+  Wall times become instants through `wallclock`, which reads them exactly so, from a table
+  of each zone's offset changes.
 """
 from __future__ import annotations
 
@@ -22,8 +24,9 @@ import calendar
 import dataclasses
 import datetime as dt
 import heapq
-import zoneinfo
 from typing import Any, Hashable, Iterable, Literal, Sequence
+
+from models.oncall import wallclock
 
 ROTATIONS = ("daily", "weekly", "custom")
 RESTRICTIONS = ("daily", "weekly")
@@ -112,16 +115,9 @@ def layer_shifts(layer: Layer, since: dt.datetime, until: dt.datetime) -> list[S
     """The layer's turns inside its restrictions, cut to the window, merged, in order;
     each with `index` = layer.index."""
     since, until = _window(since, until)
-    if not layer.contacts or since >= until:
-        return []
-    turns = _Turns(layer)
-    contacts, count = layer.contacts, len(layer.contacts)
-    spans = [(contacts[k % count], max(start, since), min(end, until))
-             for k, start, end in turns.spans(since, until)]
-    if layer.restrictions is not None:
-        windows = _restriction_windows(layer.restrictions, turns.zone, since, until)
-        spans = _intersect(spans, windows)
-    return _runs(spans, layer.index)
+    index = layer.index
+    return [Shift(contact, start, end, index)
+            for contact, start, end in _layer_spans(layer, since, until)]
 
 
 def tier_timeline(layers: Sequence[Layer], on_demand: Sequence[OnDemand],
@@ -131,8 +127,8 @@ def tier_timeline(layers: Sequence[Layer], on_demand: Sequence[OnDemand],
     Instants nobody covers are absent (see `gaps`). Should on-demand shifts overlap, the one
     listed later wins; so does the later of two layers with the same index."""
     since, until = _window(since, until)
-    return _final(layers, [layer_shifts(layer, since, until) for layer in layers], on_demand,
-                  since, until)
+    spans = [_layer_spans(layer, since, until) for layer in layers]
+    return _final(layers, spans, _in_utc(on_demand), since, until)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -157,17 +153,18 @@ def compute_tier(layers: Sequence[Layer], on_demand: Sequence[OnDemand],
     The lists are split where the tier's on-demand shifts override them, each piece carrying
     `override` (the on-demand id or None); pieces that end before the window are left out."""
     since, until = _window(since, until)
-    shifts = [layer_shifts(layer, since, until) for layer in layers]
-    final = _final(layers, shifts, on_demand, since, until)
-    reached = [_reach_back(layer, found, since) for layer, found in zip(layers, shifts)]
-    earliest = min((found[0].start_at for found in reached if found), default=since)
-    overrides = _sweep([(max(o.start_at, earliest), min(o.end_at, until), rank, o.contact,
-                         None, o.id) for rank, o in enumerate(on_demand)])
+    on_demand = _in_utc(on_demand)
+    spans = [_layer_spans(layer, since, until) for layer in layers]
+    final = _final(layers, spans, on_demand, since, until)
+    reached = [_reach_back(layer, found, since) for layer, found in zip(layers, spans)]
+    earliest = min((found[0][1] for found in reached if found), default=since)
+    overrides = _sweep([(max(o.start_at, earliest), min(o.end_at, until), rank,
+                         (o.contact, None, o.id)) for rank, o in enumerate(on_demand)])
     own = sorted((Shift(o.contact, max(o.start_at, since), min(o.end_at, until), None, o.id)
                   for o in on_demand if o.start_at < until and o.end_at > since),
                  key=lambda shift: (shift.start_at, _contact_key(shift.contact)))
-    return Computed(final, [_split(found, overrides, since) for found in reached],
-                    [shift for shift in own if shift.start_at < shift.end_at])
+    lists = [_split(found, layer.index, overrides, since) for layer, found in zip(layers, reached)]
+    return Computed(final, lists, [shift for shift in own if shift.start_at < shift.end_at])
 
 
 def on_call_at(layers: Sequence[Layer], on_demand: Sequence[OnDemand],
@@ -187,15 +184,16 @@ def recurrence_shifts(entries: Iterable[Recurrence], since: dt.datetime,
     since, until = _window(since, until)
     found = []
     for entry in entries:
-        low, high = max(since, entry.start_at), min(until, entry.end_at)
+        low = max(since, entry.start_at.astimezone(UTC))
+        high = min(until, entry.end_at.astimezone(UTC))
         if low >= high:
             continue
-        zone = _zone(entry.zone)
-        day = max(_local(entry.start_at, zone).date(), _local(low, zone).date() - 2 * DAY)
-        last = min(_local(entry.end_at - TICK, zone).date(), _local(high, zone).date())
+        clock = wallclock.clock(entry.zone)
+        day = max(clock.wall(entry.start_at).date(), clock.wall(low).date() - 2 * DAY)
+        last = min(clock.wall(entry.end_at - TICK).date(), clock.wall(high).date())
         while day <= last:
             if _recurs_on(entry, day):
-                start, end = _entry_span(entry, day, zone)
+                start, end = _entry_span(entry, day, clock)
                 start, end = max(start, low), min(end, high)
                 if start < end:
                     found.append(Shift(entry.contact, start, end))
@@ -257,13 +255,13 @@ def contact_stats(shifts: Sequence[Shift], zone_of: dict, since: dt.datetime,
     since, until = _window(since, until)
     calendars: dict[str, tuple[_Measure, _Measure]] = {}
     totals: dict[Hashable, list] = {}
-    for shift in merge(shifts):
+    # Shifts off the window are left out before merging: those that join a run overlapping
+    # the window lie between two of its shifts, so they overlap it too.
+    for shift in merge(s for s in shifts if s.end_at > since and s.start_at < until):
         start, end = max(shift.start_at, since), min(shift.end_at, until)
-        if start >= end:
-            continue
         zone = zone_of.get(shift.index, "UTC")
         if zone not in calendars:
-            calendars[zone] = _calendars(_zone(zone), since, until)
+            calendars[zone] = _calendars(wallclock.clock(zone), since, until)
         night, weekend = calendars[zone]
         total = totals.setdefault(shift.contact, [0, ZERO, ZERO, ZERO])
         total[0] += 1
@@ -275,7 +273,9 @@ def contact_stats(shifts: Sequence[Shift], zone_of: dict, since: dt.datetime,
             in sorted(totals.items(), key=lambda item: _contact_key(item[0]))]
 
 
-# Helpers.
+# Helpers. Inside, a layer's shifts travel as (contact, start, end) spans, and the pieces of
+# a timeline as (start, end, rank, key) items, key = (contact, index, override): tuples are
+# cheaper than Shifts, which are made once, for the answer.
 
 UTC = dt.timezone.utc
 ZERO = dt.timedelta(0)
@@ -288,8 +288,7 @@ WEEK = dt.timedelta(days=7)
 # behind than this, nor is a local date further than this off the UTC one.
 MAX_JUMP = dt.timedelta(hours=26)
 LONGEST_LOOK_BACK = dt.timedelta(days=8)     # a restriction pattern with a hole shows it
-NIGHT_BEGINS, NIGHT_ENDS = dt.time(22), dt.time(7)
-MIDNIGHT = dt.time(0)
+NIGHT_BEGINS, NIGHT_ENDS = dt.timedelta(hours=22), dt.timedelta(days=1, hours=7)
 LAST_SECOND = dt.time(23, 59, 59)
 
 
@@ -299,18 +298,20 @@ def _window(since: dt.datetime, until: dt.datetime) -> tuple[dt.datetime, dt.dat
     return since.astimezone(UTC), until.astimezone(UTC)
 
 
-def _zone(name: str) -> dt.tzinfo:
-    return UTC if name in ("UTC", "Etc/UTC") else zoneinfo.ZoneInfo(name)
+def _in_utc(on_demand: Sequence[OnDemand]) -> list[OnDemand]:
+    return [o if o.start_at.tzinfo is UTC and o.end_at.tzinfo is UTC else
+            OnDemand(o.id, o.contact, o.start_at.astimezone(UTC), o.end_at.astimezone(UTC))
+            for o in on_demand]
 
 
-def _utc(naive: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
-    """A wall time in `zone` as an instant, read with fold=0 (PEP 495): a skipped time at
-    the offset before the change, a repeated one at its first occurrence."""
-    return naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
+def _midnight(day: dt.date) -> dt.datetime:
+    """The wall (see wallclock) of a local day's start."""
+    return dt.datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def _local(at: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
-    return at.astimezone(zone).replace(tzinfo=None, fold=0)
+def _since_midnight(time_of_day: dt.time) -> dt.timedelta:
+    return dt.timedelta(hours=time_of_day.hour, minutes=time_of_day.minute,
+                        seconds=time_of_day.second, microseconds=time_of_day.microsecond)
 
 
 def _contact_key(contact: Hashable) -> tuple:
@@ -337,39 +338,55 @@ class _Turns:
     one back, so any boundary is found from the `margin` turns before it."""
 
     def __init__(self, layer: Layer):
-        self.zone = _zone(layer.zone)
+        self.clock = wallclock.clock(layer.zone)
         self.start_at = layer.start_at.astimezone(UTC)
-        self.origin = _local(self.start_at, self.zone)
+        self.origin = self.clock.wall(self.start_at)
         self.period = _period(layer.rotation)
         self.margin = -(-MAX_JUMP // self.period) + 1
 
     def _raw(self, k: int) -> dt.datetime:
-        return self.start_at if k == 0 else _utc(self.origin + k * self.period, self.zone)
+        return self.start_at if k == 0 else self.clock.instant(self.origin + k * self.period)
 
     def boundary(self, k: int) -> dt.datetime:
         return max(self._raw(j) for j in range(max(0, k - self.margin), k + 1))
 
-    def spans(self, since: dt.datetime, until: dt.datetime):
+    def spans(self, since: dt.datetime, until: dt.datetime) -> list[tuple]:
         """(k, start, end) of the turns of positive length that overlap [since, until)."""
-        near = (_local(since, self.zone) - self.origin) // self.period
+        near = (self.clock.wall(since) - self.origin) // self.period
         k = max(0, near - 2 * self.margin)       # the turn holding `since` is after this one
-        start = self.boundary(k)
-        naive, period, zone = self.origin + (k + 1) * self.period, self.period, self.zone
+        start, period = self.boundary(k), self.period
+        wall = self.origin + (k + 1) * period
+        walk = self.clock.walk(wall, self.clock.wall(until) + period + MAX_JUMP)
+        found = []
         while start < until:
-            end = naive.replace(tzinfo=zone).astimezone(UTC)
+            end = walk.instant(wall)
             if end > start:
                 if end > since:
-                    yield k, start, end
+                    found.append((k, start, end))
                 start = end
             k += 1
-            naive += period
+            wall += period
+        return found
 
 
-def _restriction_windows(restrictions: Restrictions, zone: dt.tzinfo, since: dt.datetime,
-                         until: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+def _layer_spans(layer: Layer, since: dt.datetime, until: dt.datetime) -> list[tuple]:
+    """layer_shifts as (contact, start, end)."""
+    if not layer.contacts or since >= until:
+        return []
+    turns = _Turns(layer)
+    contacts, count = layer.contacts, len(layer.contacts)
+    spans = [(contacts[k % count], start if start > since else since,
+              end if end < until else until) for k, start, end in turns.spans(since, until)]
+    if layer.restrictions is not None:
+        windows = _restriction_windows(layer.restrictions, turns.clock, since, until)
+        spans = _intersect(spans, windows)
+    return _runs(spans)
+
+
+def _restriction_windows(restrictions: Restrictions, clock: wallclock.Clock,
+                         since: dt.datetime, until: dt.datetime) -> list[tuple]:
     """The union of the restriction ranges that overlap [since, until), uncut, in order."""
-    low = _local(since, zone).date()
-    high = _local(until, zone).date() + DAY
+    low, high = clock.wall(since).date(), clock.wall(until).date() + DAY
     found = []
     for rng in restrictions.ranges:
         duration = dt.timedelta(seconds=rng.duration_seconds)
@@ -381,13 +398,15 @@ def _restriction_windows(restrictions: Restrictions, zone: dt.tzinfo, since: dt.
         else:
             day, step = low - back - WEEK, WEEK
             day += dt.timedelta(days=(rng.start_day_of_week - day.isoweekday()) % 7)
-        time_of_day = rng.start_time_of_day.replace(tzinfo=None)
-        while day <= high:
-            begins = dt.datetime.combine(day, time_of_day)
-            start, end = _utc(begins, zone), _utc(begins + duration, zone)
+        begins = _midnight(day) + _since_midnight(rng.start_time_of_day)
+        last = _midnight(high) + DAY
+        starts = clock.walk(begins, last)
+        ends = clock.walk(begins + duration, last + duration)
+        while begins <= last:
+            start, end = starts.instant(begins), ends.instant(begins + duration)
             if start < end and end > since and start < until:
                 found.append((start, end))
-            day += step
+            begins += step
     return _union(found)
 
 
@@ -398,7 +417,8 @@ def _union(spans: Iterable[tuple[dt.datetime, dt.datetime]]):
         if start >= end:
             continue
         if joined and start <= joined[-1][1]:
-            joined[-1][1] = max(joined[-1][1], end)
+            if end > joined[-1][1]:
+                joined[-1][1] = end
         else:
             joined.append([start, end])
     return [(start, end) for start, end in joined]
@@ -412,82 +432,90 @@ def _intersect(spans, windows):
             first += 1
         at = first
         while at < count and windows[at][0] < end:
-            low, high = max(start, windows[at][0]), min(end, windows[at][1])
+            low, high = windows[at]
+            low, high = low if low > start else start, high if high < end else end
             if low < high:
                 found.append((contact, low, high))
             at += 1
     return found
 
 
-def _runs(spans, index) -> list[Shift]:
-    """Shifts of (contact, start, end) spans in order, a contact's touching ones joined."""
-    joined: list[list] = []
-    for contact, start, end in spans:
-        if start >= end:
-            continue
-        if joined and joined[-1][0] == contact and joined[-1][2] == start:
-            joined[-1][2] = end
-        else:
-            joined.append([contact, start, end])
-    return [Shift(contact, start, end, index) for contact, start, end in joined]
+def _runs(spans) -> list[tuple]:
+    """(contact, start, end) spans in order, a contact's touching ones joined."""
+    joined: list[tuple] = []
+    for span in spans:
+        if joined:
+            contact, start, end = joined[-1]
+            if end == span[1] and contact == span[0]:
+                joined[-1] = (contact, start, span[2])
+                continue
+        joined.append(span)
+    return joined
 
 
-def _final(layers, shifts, on_demand, since, until) -> list[Shift]:
+def _final(layers, spans, on_demand, since, until) -> list[Shift]:
     """The sweep of `tier_timeline`: on-demand shifts outrank every layer, layers rank by
     (index, position)."""
     order = sorted(range(len(layers)), key=lambda at: (layers[at].index, at))
     items = []
     for rank, at in enumerate(order):
-        items.extend((s.start_at, s.end_at, rank, s.contact, s.index, None) for s in shifts[at])
+        index = layers[at].index
+        items.extend((start, end, rank, (contact, index, None))
+                     for contact, start, end in spans[at])
     base = len(layers)
-    items.extend((max(o.start_at, since), min(o.end_at, until), base + rank, o.contact, None,
-                  o.id) for rank, o in enumerate(on_demand))
-    return _sweep(items)
+    items.extend((max(o.start_at, since), min(o.end_at, until), base + rank,
+                  (o.contact, None, o.id)) for rank, o in enumerate(on_demand))
+    return [Shift(contact, start, end, index, override)
+            for start, end, (contact, index, override) in _sweep(items)]
 
 
-def _sweep(items) -> list[Shift]:
-    """At each instant the item (start, end, rank, contact, index, override) of the highest
-    rank that covers it; pieces of the same (contact, index, override) that touch joined.
-    One pass over the sorted boundaries with a heap of the items begun (those that ended
-    are dropped when they come to the top)."""
+def _sweep(items) -> list[tuple]:
+    """At each instant the item (start, end, rank, key) of the highest rank covering it, as
+    (start, end, key) pieces in order, touching pieces of one key joined. One pass over the
+    items by start with a heap of those begun: the owner can change only where an item
+    begins or where the owner's item ends (items that ended are dropped when they come to
+    the top)."""
     items = sorted((item for item in items if item[0] < item[1]), key=lambda item: item[0])
-    if not items:
-        return []
-    instants = sorted({item[0] for item in items} | {item[1] for item in items})
     heap: list = []
     pieces: list[list] = []
+    push, pop = heapq.heappush, heapq.heappop
     following, count = 0, len(items)
-    for at, then in zip(instants, instants[1:]):
+    at = items[0][0] if items else None
+    while following < count or heap:
         while following < count and items[following][0] <= at:
-            start, end, rank, contact, index, override = items[following]
-            heapq.heappush(heap, (-rank, end, following, (contact, index, override)))
+            start, end, rank, key = items[following]
+            push(heap, (-rank, end, following, key))
             following += 1
         while heap and heap[0][1] <= at:
-            heapq.heappop(heap)
+            pop(heap)
         if not heap:
+            if following < count:
+                at = items[following][0]
             continue
-        key = heap[0][3]
-        if pieces and pieces[-1][2] == at and pieces[-1][0] == key:
-            pieces[-1][2] = then
+        _, then, _, key = heap[0]
+        if following < count and items[following][0] < then:
+            then = items[following][0]
+        if pieces and pieces[-1][1] == at and pieces[-1][2] == key:
+            pieces[-1][1] = then
         else:
-            pieces.append([key, at, then])
-    return [Shift(contact, start, end, index, override)
-            for (contact, index, override), start, end in pieces]
+            pieces.append([at, then, key])
+        at = then
+    return [(start, end, key) for start, end, key in pieces]
 
 
-def _reach_back(layer: Layer, shifts: list[Shift], since: dt.datetime) -> list[Shift]:
-    """`shifts` with the first one, should it hold `since`, back at its run's start."""
-    if not shifts or shifts[0].start_at != since or since <= layer.start_at:
-        return shifts
-    start = _run_start(layer, since)
-    return [dataclasses.replace(shifts[0], start_at=start)] + shifts[1:]
+def _reach_back(layer: Layer, spans: list[tuple], since: dt.datetime) -> list[tuple]:
+    """`spans` with the first one, should it hold `since`, back at its run's start."""
+    if not spans or spans[0][1] != since or since <= layer.start_at:
+        return spans
+    contact, _, end = spans[0]
+    return [(contact, _run_start(layer, since), end)] + spans[1:]
 
 
 def _run_start(layer: Layer, at: dt.datetime) -> dt.datetime:
     """Where the layer's unbroken shift holding `at` begins (see compute_tier)."""
     turns = _Turns(layer)
     contacts, count = layer.contacts, len(layer.contacts)
-    k, begins, _ = next(turns.spans(at, at + TICK))
+    k, begins, _ = turns.spans(at, at + TICK)[0]
     contact = contacts[k % count]
     if all(other == contact for other in contacts):
         begins = turns.start_at
@@ -502,7 +530,7 @@ def _run_start(layer: Layer, at: dt.datetime) -> dt.datetime:
     span = LONGEST_LOOK_BACK
     while True:
         low = max(begins, at - span)
-        windows = _restriction_windows(layer.restrictions, turns.zone, low, at + TICK)
+        windows = _restriction_windows(layer.restrictions, turns.clock, low, at + TICK)
         holding = [start for start, end in windows if start <= at < end]
         if not holding:
             return at
@@ -511,26 +539,27 @@ def _run_start(layer: Layer, at: dt.datetime) -> dt.datetime:
         span *= 2
 
 
-def _split(shifts: list[Shift], overrides: list[Shift], since: dt.datetime) -> list[Shift]:
-    """A layer's shifts cut where the (disjoint, ordered) on-demand pieces begin and end,
-    the pieces under one carrying its id; pieces ending before `since` left out."""
-    ends = [o.end_at for o in overrides]
-    found = []
-    for shift in shifts:
-        at, start = bisect.bisect_right(ends, shift.start_at), shift.start_at
-        while start < shift.end_at:
-            override = overrides[at] if at < len(overrides) else None
-            if override is None or override.start_at >= shift.end_at:
-                found.append(dataclasses.replace(shift, start_at=start))
+def _split(spans: list[tuple], index, overrides: list[tuple],
+           since: dt.datetime) -> list[Shift]:
+    """A layer's spans (in order) as shifts, cut where the (disjoint, ordered) on-demand
+    pieces (start, end, key) begin and end, the pieces under one carrying its id; pieces
+    ending before `since` left out."""
+    found, first, count = [], 0, len(overrides)
+    for contact, start, end in spans:
+        while first < count and overrides[first][1] <= start:
+            first += 1
+        at = first
+        while start < end:
+            if at == count or overrides[at][0] >= end:         # most spans: nothing over them
+                found.append(Shift(contact, start, end, index))
                 break
-            if override.start_at > start:
-                found.append(dataclasses.replace(shift, start_at=start,
-                                                 end_at=override.start_at))
-                start = override.start_at
-            end = min(override.end_at, shift.end_at)
-            found.append(dataclasses.replace(shift, start_at=start, end_at=end,
-                                             override=override.override))
-            start, at = end, at + 1
+            over_start, over_end, key = overrides[at]
+            if over_start > start:
+                found.append(Shift(contact, start, over_start, index))
+                start = over_start
+            stop = over_end if over_end < end else end
+            found.append(Shift(contact, start, stop, index, key[2]))
+            start, at = stop, at + 1
     return [shift for shift in found if shift.end_at > since]
 
 
@@ -546,15 +575,15 @@ def _recurs_on(entry: Recurrence, day: dt.date) -> bool:
     return True
 
 
-def _entry_span(entry: Recurrence, day: dt.date, zone: dt.tzinfo):
-    begins = dt.datetime.combine(day, entry.start_time.replace(tzinfo=None))
+def _entry_span(entry: Recurrence, day: dt.date, clock: wallclock.Clock):
+    begins = _midnight(day) + _since_midnight(entry.start_time)
     if entry.end_time == LAST_SECOND:
-        ends = dt.datetime.combine(day + DAY, MIDNIGHT)
+        ends = _midnight(day) + DAY
     elif entry.end_time <= entry.start_time:
-        ends = dt.datetime.combine(day + DAY, entry.end_time.replace(tzinfo=None))
+        ends = _midnight(day) + DAY + _since_midnight(entry.end_time)
     else:
-        ends = dt.datetime.combine(day, entry.end_time.replace(tzinfo=None))
-    return _utc(begins, zone), _utc(ends, zone)
+        ends = _midnight(day) + _since_midnight(entry.end_time)
+    return clock.instant(begins), clock.instant(ends)
 
 
 class _Measure:
@@ -578,17 +607,17 @@ class _Measure:
         return self._until(end) - self._until(start)
 
 
-def _calendars(zone: dt.tzinfo, since: dt.datetime, until: dt.datetime):
+def _calendars(clock: wallclock.Clock, since: dt.datetime, until: dt.datetime):
     """The nights (22:00-07:00) and weekends (Saturday 00:00 to Monday 00:00) of the zone's
     wall clock around the window, as measures."""
-    day = _local(since, zone).date() - 2 * DAY
-    last = _local(until, zone).date() + DAY
+    day = clock.wall(since).date() - 2 * DAY
+    last = clock.wall(until).date() + DAY
     nights, weekends = [], []
     while day <= last:
-        nights.append((_utc(dt.datetime.combine(day, NIGHT_BEGINS), zone),
-                       _utc(dt.datetime.combine(day + DAY, NIGHT_ENDS), zone)))
+        midnight = _midnight(day)
+        nights.append((clock.instant(midnight + NIGHT_BEGINS),
+                       clock.instant(midnight + NIGHT_ENDS)))
         if day.isoweekday() == 6:
-            weekends.append((_utc(dt.datetime.combine(day, MIDNIGHT), zone),
-                             _utc(dt.datetime.combine(day + 2 * DAY, MIDNIGHT), zone)))
+            weekends.append((clock.instant(midnight), clock.instant(midnight + 2 * DAY)))
         day += DAY
     return _Measure(_union(nights)), _Measure(_union(weekends))
