@@ -98,6 +98,13 @@ class ScheduleFields(Body):
     escalation_loops: Annotated[int, Field(ge=1, le=10)] | None = Field(
         None, description="rounds over all tiers before giving up (default 2)")
 
+    @pydantic.field_validator("name", "escalation_loops")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:                 # only a given null gets here
+            raise ValueError("may not be null")
+        return value
+
     def given(self) -> dict:
         return self.model_dump(exclude_unset=True)
 

@@ -193,6 +193,14 @@ def test_bad_schedules_are_refused_naming_the_field(client, token, body, field):
     assert response.status_code == 422 and field in response.json["error"]["fields"]
 
 
+@pytest.mark.parametrize("body", [{"name": None}, {"escalation_loops": None}, {"name": " "}])
+def test_a_schedule_keeps_a_name_and_loops(client, world, body):
+    cast, schedule, *_ = world
+    response = client.simulate_put(f"/api/ocs/{schedule['id']}/", json=body,
+                                   headers=bearer(cast.alice_token))
+    assert response.status_code == 422 and set(body) <= set(response.json["error"]["fields"])
+
+
 def test_a_schedule_cannot_be_for_another_organisations_customer(client, world):
     cast, schedule, *_ = world
     response = client.simulate_put(f"/api/ocs/{schedule['id']}/", headers=bearer(

@@ -189,3 +189,14 @@ def test_stats_count_each_contacts_shifts_and_hours_ordered_and_paged(client, ca
                 {"format": "xml"}):
         refused = client.simulate_get(stats, params=bad, headers=bearer(cast.bob_token))
         assert refused.status_code == 422, bad
+
+
+def test_a_refused_patch_of_a_new_tier_creates_nothing(client, cast, tier):
+    at, alice = tier["at"], tier["alice"]
+    path = f"/api/ocs-tier/{tier['ocs']}_2/"
+    for body in ({"layers": [seed_layer([999999])]},
+                 {"layers": [], "on_demand": [{"s": iso(at), "e": iso(at - HOUR), "c": alice}]}):
+        response = client.simulate_patch(path, json=body, headers=bearer(cast.alice_token))
+        assert response.status_code == 422, response.json
+    assert client.simulate_get("/api/ocs-tier/count/", params={"ocs": tier["ocs"]},
+                               headers=bearer(cast.alice_token)).json == {"count": 1}
