@@ -16,14 +16,19 @@ from pydantic import AliasChoices, BeforeValidator, Field, StringConstraints
 
 from api.schemas.base import Body, Email, Query, Title
 from models.channels.values import normalise
-from models.clock import isoformat
+from models.clock import isoformat as _isoformat
 from models.errors import Invalid
-from models.oncall.layers import FIRST_YEAR, LAST_YEAR, MAX_ID, MAX_LAYERS
+from models.oncall.layers import FIRST_YEAR, LAST_YEAR, MAX_ID, MAX_LAYERS, MAX_TIERS
 from models.oncall.timelines import STAT_FIELDS
 
 OcsId = Annotated[int, Field(ge=1, le=MAX_ID)]
 TierRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=21),
                     Field(description="a tier id, or {ocs_id}_{tier_number}")]
+
+
+def isoformat(instant: dt.datetime | None) -> str | None:
+    """The OCS API writes every time to the second (`2025-01-11T16:37:23Z`)."""
+    return _isoformat(instant.replace(microsecond=0)) if instant is not None else None
 
 
 def _instant(value: dt.datetime) -> dt.datetime:
@@ -93,6 +98,13 @@ class ScheduleFields(Body):
     escalation_loops: Annotated[int, Field(ge=1, le=10)] | None = Field(
         None, description="rounds over all tiers before giving up (default 2)")
 
+    @pydantic.field_validator("name", "escalation_loops")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:                 # only a given null gets here
+            raise ValueError("may not be null")
+        return value
+
     def given(self) -> dict:
         return self.model_dump(exclude_unset=True)
 
@@ -154,7 +166,7 @@ class TierCountQuery(Query):
 
 
 class TierUpdate(Body):
-    number: Annotated[int, Field(ge=1, le=50)] | None = None
+    number: Annotated[int, Field(ge=1, le=MAX_TIERS)] | None = None
     ocs: OcsId | None = Field(None, description="move the tier to this schedule")
     layers: Layers | None = Field(None, description="replace the tier's layers")
 
@@ -212,8 +224,6 @@ def tier_now_out(found) -> dict:
             if found.next_contact is not None else None}
 
 
-def _at(instant) -> str:
-    return isoformat(instant.astimezone(dt.timezone.utc).replace(microsecond=0))
 
 
 def computed_out(computed, card=None) -> list:
@@ -221,19 +231,19 @@ def computed_out(computed, card=None) -> list:
     piece `i: null` and `o` its id), per layer `{c, s, e, o}`, on-demand `{s, e, c, i}` (`i`
     its id). With `card`, every shift also carries `contact`, the contact's details."""
     def final(shift) -> dict:
-        item = {"s": _at(shift.start_at), "e": _at(shift.end_at), "c": shift.contact,
+        item = {"s": isoformat(shift.start_at), "e": isoformat(shift.end_at), "c": shift.contact,
                 "i": shift.index}
         if shift.index is None:
             item["o"] = shift.override
         return _carded(item, card)
 
     def layer(shift) -> dict:
-        return _carded({"c": shift.contact, "s": _at(shift.start_at), "e": _at(shift.end_at),
-                        "o": shift.override}, card)
+        return _carded({"c": shift.contact, "s": isoformat(shift.start_at),
+                        "e": isoformat(shift.end_at), "o": shift.override}, card)
 
     def on_demand(shift) -> dict:
-        return _carded({"s": _at(shift.start_at), "e": _at(shift.end_at), "c": shift.contact,
-                        "i": shift.override}, card)
+        return _carded({"s": isoformat(shift.start_at), "e": isoformat(shift.end_at),
+                        "c": shift.contact, "i": shift.override}, card)
 
     return [[final(s) for s in computed.final],
             [[layer(s) for s in shifts] for shifts in computed.layers],

@@ -20,12 +20,15 @@ from models.organisations import Membership, Team
 
 def ensure_contacts(organisation_id) -> None:
     """Gives every member of the organisation a contact row; safe to repeat and to race."""
-    members = {customer_id for (customer_id,) in Membership.select(Membership.customer)
-               .join(Team).where(Team.organisation == organisation_id).tuples()}
+    # members in the order they joined, so ids follow seniority
+    rows = (Membership.select(Membership.customer).join(Team)
+            .where(Team.organisation == organisation_id)
+            .order_by(Membership.joined_at, Membership.id).tuples())
+    members = list(dict.fromkeys(customer_id for (customer_id,) in rows))
     have = {customer_id for (customer_id,) in Contact.select(Contact.customer)
-            .where(Contact.customer.in_(list(members))).tuples()} if members else set()
+            .where(Contact.customer.in_(members)).tuples()} if members else set()
     missing = [{"organisation": organisation_id, "customer": customer_id}
-               for customer_id in sorted(members - have, key=str)]
+               for customer_id in members if customer_id not in have]
     if missing:
         Contact.insert_many(missing).on_conflict_ignore().execute()
     # a member who came from another organisation keeps their row (and id), moved along

@@ -4,8 +4,8 @@ A layer is `{start, rotation, restrictions, contacts, index, tz}`:
 
 - `start`: an ISO 8601 instant (a `Z` or an offset; without one it is wall-clock time in `tz`),
   from which the contacts take turns; years 2000 to 2200;
-- `rotation`: `{"type": "daily" | "weekly"}` or `{"type": "custom", "seconds": N}` (N from 60 to
-  a year of seconds), as an object or as a JSON string of one (the seed sends
+- `rotation`: `{"type": "daily" | "weekly"}` or `{"type": "custom", "seconds": N}` (N from an
+  hour, 3600, to a year), as an object or as a JSON string of one (the seed sends
   `"{\\"type\\":\\"daily\\"}"`);
 - `restrictions`: `null` (or the string `"null"`, as the seed sends it) or
   `{"type": "daily" | "weekly", "ranges": [{"start_time_of_day": "HH:MM[:SS]",
@@ -17,9 +17,10 @@ A layer is `{start, rotation, restrictions, contacts, index, tz}`:
   wins, so two layers of a tier may not share one;
 - `tz`: an IANA zone (default `UTC`), in which rotations and restrictions turn by wall clock.
 
-`parse_layers` refuses anything else with `Invalid`, naming each bad field as
-`layers.0.rotation` (never a 500). What is stored is each layer as it came (its six keys);
-`tier_layers` reads it back through the same parser.
+A tier has at most 10 layers and a schedule at most 20 tiers (numbers 1-20), so what one
+request computes stays bounded. `parse_layers` refuses anything else with `Invalid`, naming
+each bad field as `layers.0.rotation` (never a 500). What is stored is each layer as it came
+(its six keys); `tier_layers` reads it back through the same parser.
 """
 from __future__ import annotations
 
@@ -38,10 +39,11 @@ from models.oncall.tables import Contact, OnDemandShift
 log = logging.getLogger(__name__)
 
 KEYS = ("start", "rotation", "restrictions", "contacts", "index", "tz")
-MAX_LAYERS = 20
+MAX_LAYERS = 10              # per tier, and
+MAX_TIERS = 20               # per schedule: what one request computes stays bounded
 MAX_CONTACTS = 100
 MAX_RANGES = 50
-MIN_CUSTOM_SECONDS = 60
+MIN_CUSTOM_SECONDS = 3600    # an hour: a year of minute-long turns takes the engine seconds
 MAX_CUSTOM_SECONDS = 366 * 24 * 3600
 MAX_INDEX = 1_000_000
 MAX_ID = 2**31 - 1              # ids are 32-bit integer columns on Postgres

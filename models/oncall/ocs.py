@@ -20,12 +20,11 @@ from models.accounts import Customer
 from models.db import database, locked, serialized
 from models.errors import Conflict, Forbidden, Invalid, NotFound
 from models.oncall import layers as layer_parser
-from models.oncall.layers import is_id
+from models.oncall.layers import MAX_TIERS, is_id     # tier numbers 1 to MAX_TIERS
 from models.oncall.tables import OcsSchedule, OcsTier, OnDemandShift
 from models.organisations import Membership, Team
 
 SCHEDULE_FIELDS = ("customer", "name", "default_email", "default_phone", "escalation_loops")
-MAX_TIERS = 50                        # tier numbers 1 to 50
 _COMPOSITE = re.compile(r"^(\d{1,10})_(\d{1,10})$")
 
 

@@ -5,6 +5,7 @@ The operations come from `/openapi.json`, so an endpoint added later is walked t
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -50,11 +51,23 @@ def _owned(settings, customer) -> dict:
     """Ids of things `customer` owns, to reach past the lookups into the domain checks."""
     from models import clock, services
     from models.accounts import Caller
+    from models.oncall import ocs, on_demand
+    from models.oncall.contacts import ensure_contacts
+    from models.oncall.tables import Contact
     team = customer.memberships.get().team
     service = services.create_service(Caller(customer, None), name="Fuzzed", team_id=team.id,
                                       now=clock.now())
+    caller = Caller(customer, None)
+    schedule = ocs.create_schedule(caller, {"name": "Fuzzed"}, now=clock.now())
+    ensure_contacts(customer.organisation_id)
+    shift = on_demand.create_shift(
+        caller, tier_id=ocs.tiers_of(schedule)[0].id, sure=False,
+        contact=Contact.get(Contact.customer == customer.id).id, start_at=clock.now(),
+        end_at=clock.now() + dt.timedelta(hours=1), now=clock.now())
     return {"customer_id": str(customer.id), "team_id": str(team.id),
-            "service_id": str(service.id), "member_id": str(customer.id)}
+            "service_id": str(service.id), "member_id": str(customer.id),
+            "schedule_id": str(schedule.id), "tier_id": str(shift.tier_id),
+            "shift_id": str(shift.id)}
 
 
 def _bodies(fields):

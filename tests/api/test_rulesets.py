@@ -118,7 +118,7 @@ def test_an_organisation_ruleset_takes_an_owner(client, cast, settings):
     ({"assignees": [{"type": "robot", "id": "1"}]}, "assignees.0.type"),
     ({"assignees": [{"type": "customer", "id": "00000000-0000-4000-8000-000000000000"}]},
      "assignees.0.id"),
-    ({"assignees": [{"type": "ocs", "id": "1"}]}, "assignees.0.type"),
+    ({"assignees": [{"type": "ocs", "id": "1"}]}, "assignees.0.id"),   # no such schedule
     ({"webhook_ids": ["00000000-0000-4000-8000-000000000000"]}, "webhook_ids"),
     ({"dedup_key": "a..b"}, "dedup_key"),
     ({"priority": "first"}, "priority"),
