@@ -125,6 +125,7 @@ def ocs_routes(settings) -> list[tuple[str, object]]:
         ("/api/ocs/count/", ocs.ScheduleCount(settings)),
         (schedule, ocs.ScheduleItem(settings)),
         (f"{schedule}stats/", ocs.ScheduleStats(settings)),
+        (f"{schedule}calendar/", ocs.ScheduleCalendar(settings)),
         ("/api/ocs-tier/", ocs.TierList(settings)),
         ("/api/ocs-tier/count/", ocs.TierCount(settings)),
         (tier, ocs.TierItem(settings)),

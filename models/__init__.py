@@ -8,6 +8,5 @@ from models import monitors  # noqa: F401,E402
 from models import heartbeats  # noqa: F401,E402
 from models import servers  # noqa: F401,E402
 from models.incidents import notices, tables, webhooks  # noqa: F401,E402
-from models.oncall import assignees as ocs_assignees  # noqa: F401,E402  (the `ocs` kind)
-# registers the `schedule` assignee and the `team` and `person` calendar feeds
-from models.oncall import feeds, team_schedules  # noqa: F401,E402
+# the on-call assignee kinds (`schedule`, `ocs`) and calendar feeds (`team`, `person`, `ocs`)
+from models.oncall import assignees as oncall_assignees, rosters  # noqa: F401,E402

@@ -7,6 +7,7 @@ import falcon
 
 from api.resources.base import Resource
 from api.schemas import ocs as schemas
+from api.schemas.schedules import feed_out
 from models import clock
 from models.oncall import contacts, ocs, on_demand, timelines
 
@@ -67,6 +68,21 @@ class ScheduleItem(Resource):
         """Delete a schedule with its tiers and on-demand shifts; answers 1."""
         ocs.delete_schedule(req.context.caller, schedule_id)
         resp.media = 1
+
+
+class ScheduleCalendar(Resource):
+    def on_get(self, req, resp, schedule_id):
+        """The secret address of the schedule's calendar feed (iCalendar: every tier's
+        shifts), which calendar apps subscribe to without signing in."""
+        resp.media = feed_out(ocs.schedule_feed(req.context.caller, schedule_id, replace=False,
+                                                settings=self.settings, now=clock.now()),
+                              public_url=self.settings.public_url)
+
+    def on_post(self, req, resp, schedule_id):
+        """Replace the feed's address (managers and owners); the old one stops working."""
+        resp.media = feed_out(ocs.schedule_feed(req.context.caller, schedule_id, replace=True,
+                                                settings=self.settings, now=clock.now()),
+                              public_url=self.settings.public_url)
 
 
 class ScheduleStats(Resource):

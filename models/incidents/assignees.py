@@ -1,9 +1,9 @@
 """Who an incident is assigned to: `{type, id}` with type `team`, `customer`, `schedule` (a
 team schedule) or `ocs` (an OCS schedule).
 
-Each kind registers how its ids are checked (`register`); `team` and `customer` are here, `ocs`
-in `models.oncall.assignees` (its ids are integers). A kind nobody registered is refused with a
-clear 422 rather than stored and never notified.
+Each kind registers how its ids are checked (`register`); `team` and `customer` are here,
+`schedule` and `ocs` in `models.oncall.assignees` (OCS ids are integers). A kind nobody
+registered is refused with a clear 422 rather than stored and never notified.
 """
 from __future__ import annotations
 

@@ -166,7 +166,7 @@ class _Run:
             for channel in channels:
                 self._send(incident, step, channel, why=f"on call in {found.label}")
             if not channels:
-                self._send_to_address(incident, step, customer)
+                self._send_to_address(incident, step, customer, why=f"on call in {found.label}")
         else:
             self._tell_defaults(incident, step, found)
         following = found.next_step(loop) if escalate else None
@@ -233,15 +233,15 @@ class _Run:
             f"Notified {self._owner(channel)}{f' ({why})' if why else ''} over {channel.type}",
             {"channel_id": str(channel.id), "reason": reason})
 
-    def _send_to_address(self, incident, step, customer) -> None:
+    def _send_to_address(self, incident, step, customer, why: str = "") -> None:
         subject, body, payload = messages.notice(incident, step.data["reason"],
                                                  settings=self.settings, by=str(customer.id))
         self._queue(incident, outbox.Queued(
             key=f"{KIND}:{incident.id}:{step.key}:{customer.id}"[:200], kind=KIND,
             subject=subject, body=body, payload=payload, type="email",
             address=customer.email),
-            f"Notified {customer.name} {customer.surname} at their sign-in address "
-            "(no personal channel)", {})
+            f"Notified {customer.name} {customer.surname}{f' ({why})' if why else ''} at their "
+            "sign-in address (no personal channel)", {})
 
     def _queue(self, incident, message: outbox.Queued, text: str, data: dict) -> None:
         self.messages.append(message)

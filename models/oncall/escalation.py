@@ -6,13 +6,13 @@ from __future__ import annotations
 import dataclasses
 import uuid
 
-from models.oncall import engine, layers, team_schedules
+from models.oncall import engine, layers, rosters
 from models.oncall.tables import OcsSchedule, OcsTier
 
 
 def team_on_call(team_id, now) -> list[uuid.UUID]:
     """The customers on call in the team's schedule at `now` (none without entries)."""
-    return team_schedules.on_call_now(team_id, now)
+    return rosters.team_on_call(team_id, now)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,6 +19,7 @@ import peewee
 from models.accounts import Customer
 from models.db import database, locked, serialized
 from models.errors import Conflict, Forbidden, Invalid, NotFound
+from models.oncall import feeds
 from models.oncall import layers as layer_parser
 from models.oncall.layers import MAX_TIERS, is_id     # tier numbers 1 to MAX_TIERS
 from models.oncall.tables import OcsSchedule, OcsTier, OnDemandShift
@@ -269,3 +270,14 @@ def _checked_layers(caller, raw: list) -> list[dict]:
     layer_parser.parse_layers(raw, organisation_id=caller.organisation_id)
     return layer_parser.stored_form(raw)
 
+
+
+def schedule_feed(caller, schedule_id, *, replace: bool, settings, now) -> str:
+    """The token of the schedule's calendar feed (every tier's shifts): anyone of the
+    organisation gets it, managers and owners replace it (`replace`), which ends the
+    previous address."""
+    schedule = schedule_for(caller, schedule_id)
+    if replace:
+        ensure_writer(caller)
+    issue = feeds.replace_token if replace else feeds.token_for
+    return issue(schedule.organisation_id, "ocs", schedule.id, settings=settings, now=now)

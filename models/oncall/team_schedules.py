@@ -7,10 +7,7 @@ the team holds), so the name stays unique and is read back exactly. Managers and
 the team write entries; every member reads them. An entry counts while its member belongs to
 the team: one who left is neither listed, paged nor shown in a feed (their entries come back
 if they rejoin).
-
-At import this module registers the `schedule` incident assignee (its id is a team id: the
-team's schedule) and the `team` and `person` calendar feeds; `models/__init__.py` imports it,
-so both are known wherever the domain layer is.
+A write that changes a member's shifts in the next 14 days tells them (`shift_notices`).
 """
 from __future__ import annotations
 
@@ -20,11 +17,10 @@ import uuid
 import peewee
 
 from models import organisations
-from models.accounts import Customer, get_customer
-from models.db import database
+from models.accounts import get_customer
+from models.db import database, serialized
 from models.errors import Conflict, Forbidden, Invalid, NotFound
-from models.incidents import assignees
-from models.oncall import engine, feeds
+from models.oncall import engine, feeds, rosters, shift_notices
 from models.oncall.tables import TeamScheduleEntry
 from models.organisations import Membership, Team
 
@@ -45,8 +41,9 @@ def create_entry(caller, team_id, fields: dict, now) -> TeamScheduleEntry:
     team = organisations.team_for(caller, team_id, "manager")
     member = _member_of(team, fields["team_member_id"], "team_member_id")
     columns = _columns(fields)
-    return _at_free_second(team.id, member, _second(now), lambda at: TeamScheduleEntry.create(
-        team=team.id, customer=member, created_at=at, updated_at=now, **columns))
+    with serialized(), shift_notices.changes_told(rosters.team_roster(team), now=now):
+        return _at_free_second(team.id, member, _second(now), lambda at: TeamScheduleEntry.create(
+            team=team.id, customer=member, created_at=at, updated_at=now, **columns))
 
 
 def update_entry(caller, team_id, team_member_id, created_at, fields: dict,
@@ -61,12 +58,13 @@ def update_entry(caller, team_id, team_member_id, created_at, fields: dict,
     if fields.get("new_team_member_id") is not None:
         member = _member_of(team, fields["new_team_member_id"], "new_team_member_id")
     columns = {**_columns(fields), "updated_at": now}
-    if member == entry.customer_id:
-        TeamScheduleEntry.update(**columns).where(TeamScheduleEntry.id == entry.id).execute()
-    else:
-        _at_free_second(team.id, member, entry.created_at, lambda at: (
-            TeamScheduleEntry.update(customer=member, created_at=at, **columns)
-            .where(TeamScheduleEntry.id == entry.id).execute()))
+    with serialized(), shift_notices.changes_told(rosters.team_roster(team), now=now):
+        if member == entry.customer_id:
+            TeamScheduleEntry.update(**columns).where(TeamScheduleEntry.id == entry.id).execute()
+        else:
+            _at_free_second(team.id, member, entry.created_at, lambda at: (
+                TeamScheduleEntry.update(customer=member, created_at=at, **columns)
+                .where(TeamScheduleEntry.id == entry.id).execute()))
     found = TeamScheduleEntry.get_or_none(TeamScheduleEntry.id == entry.id)
     if found is None:                      # deleted meanwhile
         raise NotFound("No such schedule entry.")
@@ -77,9 +75,10 @@ def delete_entry(caller, team_id, team_member_id, created_at, now) -> None:
     """Deletes the entry named (`team_member_id`, `created_at`) (managers and owners);
     `NotFound` for no such entry. Its shifts go with it."""
     team = organisations.team_for(caller, team_id, "manager")
-    deleted = TeamScheduleEntry.delete().where(
-        TeamScheduleEntry.team == team.id, TeamScheduleEntry.customer == team_member_id,
-        TeamScheduleEntry.created_at == created_at).execute()
+    with serialized(), shift_notices.changes_told(rosters.team_roster(team), now=now):
+        deleted = TeamScheduleEntry.delete().where(
+            TeamScheduleEntry.team == team.id, TeamScheduleEntry.customer == team_member_id,
+            TeamScheduleEntry.created_at == created_at).execute()
     if not deleted:
         raise NotFound("No such schedule entry.")
 
@@ -90,38 +89,11 @@ def customer_schedule(caller, customer_id, now) -> list[tuple[TeamScheduleEntry,
     to `SHOWN` on (a shift under way is cut at `now`)."""
     customer = get_customer(caller, customer_id)
     teams = [team.id for team, _ in organisations.teams_of(caller.customer)]
-    entries = (_current().where(TeamScheduleEntry.customer == customer.id,
+    entries = (rosters.current_entries().where(TeamScheduleEntry.customer == customer.id,
                                 TeamScheduleEntry.team.in_(teams))
                .order_by(Team.created_at, Team.id, TeamScheduleEntry.created_at))
-    return [(entry, engine.recurrence_shifts([recurrence(entry)], now, now + SHOWN))
+    return [(entry, engine.recurrence_shifts([rosters.recurrence(entry)], now, now + SHOWN))
             for entry in entries]
-
-
-# -- for escalation ---------------------------------------------------------------------------
-
-def recurrence(entry: TeamScheduleEntry) -> engine.Recurrence:
-    """The entry as the engine reads it; its contact is the member's customer id (a UUID)."""
-    return engine.Recurrence(
-        contact=uuid.UUID(str(entry.customer_id)), start_at=entry.start_date,
-        end_at=entry.end_date, start_time=dt.time.fromisoformat(entry.start_time),
-        end_time=dt.time.fromisoformat(entry.end_time), zone=entry.timezone,
-        months=_set(entry.months_of_year), weeks=_set(entry.weeks_of_month),
-        week_days=_set(entry.week_days))
-
-
-def recurrences_of(team_id) -> list[engine.Recurrence]:
-    """Every entry of the team (of its current members) as engine recurrences, oldest first."""
-    return [recurrence(entry) for entry in _of_team(team_id)]
-
-
-def on_call_now(team_id, now) -> list[uuid.UUID]:
-    """The customer ids the team's schedule has on call at `now`, each once, in the order
-    their first entry in the team was created ([] when nobody is)."""
-    entries = list(_of_team(team_id))
-    shifts = engine.recurrence_shifts([recurrence(e) for e in entries], now, now + _INSTANT)
-    on = {shift.contact for shift in shifts}
-    ids = (uuid.UUID(str(entry.customer_id)) for entry in entries)
-    return list(dict.fromkeys(ident for ident in ids if ident in on))
 
 
 # -- calendar feeds ---------------------------------------------------------------------------
@@ -144,34 +116,6 @@ def person_feed(caller, customer_id, *, replace: bool, settings, now) -> str:
                         code="not_yourself")
     issue = feeds.replace_token if replace else feeds.token_for
     return issue(caller.organisation_id, "person", customer.id, settings=settings, now=now)
-
-
-def _team_shifts(subject: str, since, until) -> list[tuple[str, engine.Shift]]:
-    team = _team(subject)
-    entries = list(_of_team(team.id))
-    names = _names({entry.customer_id for entry in entries})
-    shifts = engine.recurrence_shifts([recurrence(e) for e in entries], since, until)
-    return [(f"On call: {team.name} ({names.get(shift.contact, 'former member')})", shift)
-            for shift in shifts]
-
-
-def _person_shifts(subject: str, since, until) -> list[tuple[str, engine.Shift]]:
-    customer = _customer(subject)
-    found = []
-    for team, _ in organisations.teams_of(customer):
-        entries = _of_team(team.id).where(TeamScheduleEntry.customer == customer.id)
-        shifts = engine.recurrence_shifts([recurrence(e) for e in entries], since, until)
-        found += [(f"On call: {team.name}", shift) for shift in shifts]
-    return sorted(found, key=lambda item: (item[1].start_at, item[0]))
-
-
-def _team_name(subject: str) -> str:
-    return f"{_team(subject).name}: on call (Pinghome)"
-
-
-def _person_name(subject: str) -> str:
-    customer = _customer(subject)
-    return f"{customer.name} {customer.surname}: on call (Pinghome)"
 
 
 # -- internals --------------------------------------------------------------------------------
@@ -226,53 +170,5 @@ def _entry(team, team_member_id, created_at) -> TeamScheduleEntry:
     return entry
 
 
-def _current() -> peewee.ModelSelect:
-    """Entries whose member still belongs to their team, with the team joined."""
-    return (TeamScheduleEntry.select(TeamScheduleEntry)
-            .join(Membership, on=((Membership.team == TeamScheduleEntry.team)
-                                  & (Membership.customer == TeamScheduleEntry.customer)))
-            .switch(TeamScheduleEntry).join(Team))
-
-
-def _of_team(team_id) -> peewee.ModelSelect:
-    return (_current().where(TeamScheduleEntry.team == team_id)
-            .order_by(TeamScheduleEntry.created_at, TeamScheduleEntry.id))
-
-
-def _names(customer_ids) -> dict:
-    rows = Customer.select(Customer.id, Customer.name, Customer.surname).where(
-        Customer.id.in_(list(customer_ids)))
-    return {uuid.UUID(str(c.id)): f"{c.name} {c.surname}" for c in rows}
-
-
-def _team(subject: str) -> Team:
-    team = Team.get_or_none(Team.id == uuid.UUID(subject))
-    if team is None:
-        raise NotFound("No such calendar feed.")
-    return team
-
-
-def _customer(subject: str) -> Customer:
-    customer = Customer.get_or_none(Customer.id == uuid.UUID(subject))
-    if customer is None:
-        raise NotFound("No such calendar feed.")
-    return customer
-
-
 def _second(instant: dt.datetime) -> dt.datetime:
     return instant.astimezone(dt.timezone.utc).replace(microsecond=0)
-
-
-def _set(values) -> frozenset[int] | None:
-    return None if values is None else frozenset(values)
-
-
-def _teams_of_organisation(ids, organisation_id) -> set:
-    """The `schedule` assignee look-up: a schedule is named by its team's id."""
-    return {ident for (ident,) in Team.select(Team.id).where(
-        Team.id.in_(ids), Team.organisation == organisation_id).tuples()}
-
-
-assignees.register("schedule", _teams_of_organisation)
-feeds.register("team", _team_shifts, _team_name)
-feeds.register("person", _person_shifts, _person_name)

@@ -9,7 +9,7 @@ import pytest
 
 from models import organisations
 from models.errors import Conflict
-from models.oncall import engine, team_schedules
+from models.oncall import engine, rosters, team_schedules
 from models.oncall.tables import TeamScheduleEntry
 from tests.factories.oncall import at, make_entry
 from tests.factories.organisations import caller_of, make_cast
@@ -25,7 +25,7 @@ def test_recurrences_of_a_team_are_its_entries_with_the_member_as_contact(cast):
                end_time="06:00:00", timezone="Europe/Berlin", now=at(2024, 1, 1, 9))
     make_entry(cast.team, cast.alice, months_of_year=[1], weeks_of_month=[-1],
                now=at(2024, 1, 1, 10))
-    bob, alice = team_schedules.recurrences_of(cast.team.id)
+    bob, alice = rosters.recurrences_of(cast.team.id)
     assert bob == engine.Recurrence(
         contact=uuid.UUID(str(cast.bob.id)), start_at=at(2024, 1, 1), end_at=at(2024, 2, 1),
         start_time=dt.time(22), end_time=dt.time(6), zone="Europe/Berlin",
@@ -41,16 +41,16 @@ def test_on_call_now_names_everyone_on_call_in_the_order_their_entries_were_made
     make_entry(cast.team, cast.bob, start_time="22:00:00", end_time="06:00:00",
                now=at(2024, 1, 1, 9))
     alice, bob = uuid.UUID(str(cast.alice.id)), uuid.UUID(str(cast.bob.id))
-    assert team_schedules.on_call_now(cast.team.id, at(2024, 1, 2, 3)) == [alice, bob]
-    assert team_schedules.on_call_now(cast.team.id, at(2024, 1, 2, 6)) == [alice]
-    assert team_schedules.on_call_now(cast.team.id, at(2024, 2, 1)) == []
+    assert rosters.team_on_call(cast.team.id, at(2024, 1, 2, 3)) == [alice, bob]
+    assert rosters.team_on_call(cast.team.id, at(2024, 1, 2, 6)) == [alice]
+    assert rosters.team_on_call(cast.team.id, at(2024, 2, 1)) == []
 
 
 def test_a_member_who_left_is_no_longer_on_call_nor_listed(cast):
     make_entry(cast.team, cast.bob, now=at(2024, 1, 1, 9))
     organisations.remove_member(caller_of(cast.bob), cast.team.id, cast.bob.id)
-    assert team_schedules.on_call_now(cast.team.id, at(2024, 1, 5)) == []
-    assert team_schedules.recurrences_of(cast.team.id) == []
+    assert rosters.team_on_call(cast.team.id, at(2024, 1, 5)) == []
+    assert rosters.recurrences_of(cast.team.id) == []
     assert TeamScheduleEntry.select().count() == 1      # kept, should they come back
 
 
