@@ -19,7 +19,7 @@ import peewee
 from models.accounts import Customer
 from models.db import database, locked, serialized
 from models.errors import Conflict, Forbidden, Invalid, NotFound
-from models.oncall import feeds
+from models.oncall import feeds, rosters, shift_notices
 from models.oncall import layers as layer_parser
 from models.oncall.layers import MAX_TIERS, is_id     # tier numbers 1 to MAX_TIERS
 from models.oncall.tables import OcsSchedule, OcsTier, OnDemandShift
@@ -196,7 +196,7 @@ def update_tier(caller, ref, fields: dict, *, now) -> OcsTier:
                 from None
     if fields.get("number") is not None:
         changes["number"] = fields["number"]
-    with serialized():
+    with serialized(), shift_notices.changes_told(rosters.tier_roster(tier), now=now):
         schedule_id = changes.get("schedule", tier.schedule_id)
         number = changes.get("number", tier.number)
         taken = OcsTier.select().where(OcsTier.schedule == schedule_id, OcsTier.number == number,
@@ -223,10 +223,12 @@ def patch_tier(caller, ref, *, layers: list | None, on_demand: list | None, now)
     with serialized():
         if created:
             tier = _create_tier(tier.schedule_id, tier.number, now=now)
-        if stored is not None:
-            OcsTier.update(layers=stored, updated_at=now).where(OcsTier.id == tier.id).execute()
-        if on_demand:
-            shifts.replace_shifts(caller, tier, on_demand, now=now)
+        with shift_notices.changes_told(rosters.tier_roster(tier), now=now):
+            if stored is not None:
+                OcsTier.update(layers=stored, updated_at=now).where(
+                    OcsTier.id == tier.id).execute()
+            if on_demand:
+                shifts.replace_shifts(caller, tier, on_demand, now=now)
         touch(tier.schedule_id, caller, now=now)
     return OcsTier.get_by_id(tier.id), created
 

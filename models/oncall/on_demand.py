@@ -23,7 +23,7 @@ import datetime as dt
 from models.clock import isoformat
 from models.db import locked, serialized
 from models.errors import Conflict, Invalid, NotFound
-from models.oncall import engine, layers, ocs
+from models.oncall import engine, layers, ocs, rosters, shift_notices
 from models.oncall.contacts import known_contacts
 from models.oncall.layers import is_id
 from models.oncall.tables import OcsSchedule, OcsTier, OnDemandShift
@@ -65,7 +65,7 @@ def create_shift(caller, *, tier_id, contact, start_at, end_at, sure: bool,
     ocs.ensure_writer(caller)
     start_at, end_at = _span(start_at, end_at)
     _check_contact(caller, contact)
-    with serialized():
+    with serialized(), shift_notices.changes_told(rosters.tier_roster(tier), now=now):
         _lock(tier)
         _make_room(tier, start_at, end_at, sure=sure, excluding=None, now=now)
         shift = OnDemandShift.create(tier=tier.id, contact=contact, start_at=start_at,
@@ -86,7 +86,8 @@ def update_shift(caller, shift_id, fields: dict, *, sure: bool, now) -> OnDemand
     contact = fields.get("contact") or shift.contact_id
     if fields.get("contact") is not None:
         _check_contact(caller, contact)
-    with serialized():
+    watched = [rosters.tier_roster(t) for t in {tier.id: tier, shift.tier_id: shift.tier}.values()]
+    with serialized(), shift_notices.changes_told(*watched, now=now):
         for held in sorted({tier.id, shift.tier_id}):
             _lock(OcsTier(id=held))
         _make_room(tier, start_at, end_at, sure=sure, excluding=shift.id, now=now)
@@ -100,8 +101,9 @@ def update_shift(caller, shift_id, fields: dict, *, sure: bool, now) -> OnDemand
 def delete_shift(caller, shift_id, *, now) -> None:
     shift = shift_for(caller, shift_id)
     ocs.ensure_writer(caller)
-    OnDemandShift.delete().where(OnDemandShift.id == shift.id).execute()
-    ocs.touch(shift.tier.schedule_id, caller, now=now)
+    with serialized(), shift_notices.changes_told(rosters.tier_roster(shift.tier), now=now):
+        OnDemandShift.delete().where(OnDemandShift.id == shift.id).execute()
+        ocs.touch(shift.tier.schedule_id, caller, now=now)
 
 
 def replace_shifts(caller, tier, items: list[dict], *, now) -> None:

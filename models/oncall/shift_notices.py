@@ -50,24 +50,26 @@ def notify_upcoming(*, minutes: int, now: dt.datetime) -> int:
 
 
 @contextlib.contextmanager
-def changes_told(roster: rosters.Roster, *, now: dt.datetime):
-    """Around an edit of `roster`: afterwards, each person whose shifts in the next 14 days
-    differ is told their new ones. Call it inside the edit's transaction."""
+def changes_told(*watched: rosters.Roster, now: dt.datetime):
+    """Around an edit of the `watched` rosters: afterwards, each person whose shifts in one of
+    them over the next 14 days differ is told their new ones. Call it inside the edit's
+    transaction."""
     until = now + CHANGES_AHEAD
-    before = _by_person(roster.shifts(now, until))
+    before = [_by_person(roster.shifts(now, until)) for roster in watched]
     yield
-    after = _by_person(roster.shifts(now, until))
     messages = []
-    for person in sorted(set(before) | set(after), key=str):
-        if before.get(person, []) == after.get(person, []):
-            continue
-        listed = "".join(f"- {isoformat(start)} to {isoformat(end)}\n"
-                         for start, end in after.get(person, [])) or "- none\n"
-        messages += _to_person(
-            person, key=f"shift-change:{roster.kind}:{roster.subject_id}:{person}:"
-                        f"{now.isoformat()}",
-            subject=f"Your on-call shifts changed: {roster.label}",
-            body=f"Your shifts in {roster.label} over the next 14 days are now:\n{listed}")
+    for roster, was in zip(watched, before):
+        now_is = _by_person(roster.shifts(now, until))
+        for person in sorted(set(was) | set(now_is), key=str):
+            if was.get(person, []) == now_is.get(person, []):
+                continue
+            listed = "".join(f"- {isoformat(start)} to {isoformat(end)}\n"
+                             for start, end in now_is.get(person, [])) or "- none\n"
+            messages += _to_person(
+                person, key=f"shift-change:{roster.kind}:{roster.subject_id}:{person}:"
+                            f"{now.isoformat()}",
+                subject=f"Your on-call shifts changed: {roster.label}",
+                body=f"Your shifts in {roster.label} over the next 14 days are now:\n{listed}")
     _queue_new(messages, now=now)
 
 

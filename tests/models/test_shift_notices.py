@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from models.oncall import rosters, shift_notices
+from models.oncall import on_demand, rosters, shift_notices
 from models.oncall.tables import TeamScheduleEntry
 from models.outbox import Delivery
 from tests.factories.rosters import T0, channel, entry, make_people, schedule
@@ -77,3 +77,16 @@ def test_a_tier_not_set_up_yet_warns_nobody(people):
     owner, team, contacts = people
     schedule(team, [[]])
     assert shift_notices.warn_gaps(now=T0) == 0
+
+
+def test_an_on_demand_shift_tells_both_whose_shifts_it_changes(people):
+    owner, team, contacts = people
+    ocs = schedule(team, [[contacts["Alice"]]])
+    tier = ocs.tiers.get()
+    on_demand.create_shift(owner, tier_id=tier.id, contact=contacts["Bob"].id,
+                           start_at=T0 + dt.timedelta(hours=2), end_at=T0 + dt.timedelta(hours=4),
+                           sure=True, now=T0)
+    assert [address for address, _ in told()] == ["https://alice.example/",
+                                                  "https://bob.example/"]
+    bob = Delivery.get(Delivery.address == "https://bob.example/").body
+    assert "- 2026-12-01T14:00:00Z to 2026-12-01T16:00:00Z" in bob
