@@ -74,15 +74,16 @@ class ScheduleCalendar(Resource):
     def on_get(self, req, resp, schedule_id):
         """The secret address of the schedule's calendar feed (iCalendar: every tier's
         shifts), which calendar apps subscribe to without signing in."""
-        resp.media = feed_out(ocs.schedule_feed(req.context.caller, schedule_id, replace=False,
-                                                settings=self.settings, now=clock.now()),
-                              public_url=self.settings.public_url)
+        self._answer(req, resp, schedule_id, replace=False)
 
     def on_post(self, req, resp, schedule_id):
         """Replace the feed's address (managers and owners); the old one stops working."""
-        resp.media = feed_out(ocs.schedule_feed(req.context.caller, schedule_id, replace=True,
-                                                settings=self.settings, now=clock.now()),
-                              public_url=self.settings.public_url)
+        self._answer(req, resp, schedule_id, replace=True)
+
+    def _answer(self, req, resp, schedule_id, *, replace: bool) -> None:
+        token = ocs.schedule_feed(req.context.caller, schedule_id, replace=replace,
+                                  settings=self.settings, now=clock.now())
+        resp.media = feed_out(token, public_url=self.settings.public_url)
 
 
 class ScheduleStats(Resource):

@@ -85,6 +85,8 @@ def test_the_schedules_calendar_feed_holds_its_computed_shifts(client, settings)
     alice, bob = contacts[str(cast.alice.id)], contacts[str(cast.bob.id)]
     schedule = _schedule(client, headers, "Primary", [([alice, bob], start)])
     url = client.simulate_get(f"/api/ocs/{schedule['id']}/calendar/", headers=headers).json["url"]
+    assert client.simulate_get(f"/api/ocs/{schedule['id']}/calendar/",
+                               headers=bearer(cast.charlie_token)).status_code == 404
     answer = testing.TestClient(client.app).simulate_get(url.split("pinghome.test", 1)[1])
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/calendar")
     events = icalendar.Calendar.from_ical(answer.text).walk("VEVENT")
