@@ -7,7 +7,7 @@ from __future__ import annotations
 import falcon
 
 from api.pipeline import build_app
-from api.resources import (accounts, acknowledgements, channels, customers, health,
+from api.resources import (accounts, acknowledgements, channels, customers, domains, health,
                            heartbeats, incidents, monitors, ocs, rulesets, schedules,
                            servers, services, teams, webhooks)
 from models.heartbeats.stream import stream_for
@@ -51,6 +51,7 @@ def routes(settings, broker_check) -> list[tuple[str, object]]:
         *incident_routes(settings),
         *schedule_routes(settings),
         *ocs_routes(settings),
+        ("/v1/domain/{domain}/cname", domains.DomainCname(settings)),
         ("/v1/health-check", health.HealthCheck(broker_check, stream_for(settings),
                                                 webhooks_domain.stream_for(settings))),
     ]

@@ -5,6 +5,7 @@ Nothing else in the project reads `os.environ`; tests build their own `Settings`
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import secrets
@@ -66,6 +67,16 @@ class Settings:
     escalation_delay_minutes: int = 5
     shift_notice_minutes: int = 15
     default_plan: tuple[str, str] = plans.DEFAULT_PLAN
+    status_cname_target: str = ""           # "" = status.<public_url's host>
+    dns_servers: tuple[tuple[str, int], ...] = ()   # () = the system's resolvers
+    dns_timeout_seconds: float = 3.0
+    statuspage_api_url: str = "https://api.statuspage.io"
+
+    @property
+    def cname_target(self) -> str:
+        """The host a status page's own domain must be a CNAME of."""
+        host = (urlsplit(self.public_url).hostname or "localhost").rstrip(".").lower()
+        return (self.status_cname_target or f"status.{host}").rstrip(".").lower()
 
     @property
     def is_embedded_broker(self) -> bool:
@@ -85,6 +96,8 @@ class Settings:
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*"
+                       r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
@@ -157,6 +170,11 @@ def load_settings(environ: dict | None = None) -> Settings:
         shift_notice_minutes=reader.integer("PINGHOME_SHIFT_NOTICE_MINUTES", 15, low=1,
                                             high=24 * 60),
         default_plan=reader.plan("PINGHOME_DEFAULT_PLAN", plans.DEFAULT_PLAN),
+        status_cname_target=reader.hostname("PINGHOME_STATUS_CNAME_TARGET"),
+        dns_servers=reader.dns_servers("PINGHOME_DNS_SERVERS"),
+        dns_timeout_seconds=reader.number("PINGHOME_DNS_TIMEOUT_SECONDS", 3.0, low=0.1, high=30),
+        statuspage_api_url=(reader.url("PINGHOME_STATUSPAGE_API_URL", schemes={"http", "https"})
+                            or "https://api.statuspage.io").rstrip("/"),
     )
     twilio = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)
     if any(twilio) and not all(twilio):
@@ -269,6 +287,35 @@ class _Reader:
         except ValueError as exc:
             raise SettingsError(f"{name} must name a plan as 'name' or 'name/version': "
                                 f"{exc}") from None
+
+    def hostname(self, name):
+        value = self._raw(name)
+        if value is None:
+            return ""
+        value = value.rstrip(".").lower()
+        if not _HOSTNAME.match(value):
+            raise SettingsError(f"{name} must be a host name such as 'status.example.com'; "
+                                f"got {value!r}")
+        return value
+
+    def dns_servers(self, name):
+        value = self._raw(name)
+        if value is None:
+            return ()
+        servers = []
+        for part in (p.strip() for p in value.split(",") if p.strip()):
+            if part.startswith("["):                    # [v6]:port
+                host, _, port = part[1:].partition("]:")
+            else:
+                host, _, port = part.rpartition(":") if part.count(":") == 1 else (part, "", "53")
+            try:
+                servers.append((str(ipaddress.ip_address(host.strip("[]"))), int(port)))
+            except ValueError:
+                raise SettingsError(f"{name} must be comma-separated resolver addresses, "
+                                    f"'ip' or 'ip:port'; got {part!r}") from None
+            if not 1 <= servers[-1][1] <= 65535:
+                raise SettingsError(f"{name}: port out of range in {part!r}")
+        return tuple(servers)
 
     def regions(self, name):
         value = self._raw(name) or "local"

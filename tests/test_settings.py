@@ -58,6 +58,10 @@ def test_values_are_parsed():
     ("PINGHOME_ORGANISATION_SEND_RATE_LIMIT", "50/fortnight"),
     ("PINGHOME_DEFAULT_PLAN", "gold"),
     ("PINGHOME_DEFAULT_PLAN", "free/v9"),
+    ("PINGHOME_STATUS_CNAME_TARGET", "https://status.example.com"),
+    ("PINGHOME_DNS_SERVERS", "dns.example.com"),
+    ("PINGHOME_DNS_SERVERS", "127.0.0.1:99999"),
+    ("PINGHOME_DNS_TIMEOUT_SECONDS", "0"),
 ])
 def test_a_bad_value_is_refused_naming_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):
@@ -77,3 +81,13 @@ def test_new_organisations_get_the_self_hosted_plan_unless_another_is_named():
     assert load_settings({**KEY, "PINGHOME_DEFAULT_PLAN": "free"}).default_plan == ("free", "v1")
     assert load_settings({**KEY, "PINGHOME_DEFAULT_PLAN": "team/v1"}).default_plan == ("team",
                                                                                       "v1")
+
+
+def test_dns_servers_and_the_cname_target_are_parsed():
+    settings = load_settings({**KEY, "PINGHOME_DNS_SERVERS": "127.0.0.1:5353, 9.9.9.9,[::1]:54",
+                              "PINGHOME_STATUS_CNAME_TARGET": "Pages.Example.NET.",
+                              "PINGHOME_PUBLIC_URL": "https://app.example.com"})
+    assert settings.dns_servers == (("127.0.0.1", 5353), ("9.9.9.9", 53), ("::1", 54))
+    assert settings.cname_target == "pages.example.net"
+    assert load_settings({**KEY, "PINGHOME_PUBLIC_URL": "https://app.example.com"}
+                         ).cname_target == "status.app.example.com"
