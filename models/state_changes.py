@@ -10,6 +10,7 @@ killed mid-run) is handed over again by the scheduler (`incidents.hand_over_unap
 from __future__ import annotations
 
 import uuid
+from typing import Callable
 
 import peewee
 
@@ -73,6 +74,25 @@ def record_many(changes: list[tuple], *, now) -> list[uuid.UUID]:
     elif handed:          # a batch that took many down at once: one job for all of them
         jobs.defer(APPLY_RULES, [str(change_id) for change_id in handed])
     return handed
+
+
+# what else reacts to an overall change going down or up (a monitor's integrations): each
+# listener(change, now=...) runs in the rule run's transaction, once per change the rules
+# act on, so it is applied exactly when the change is marked applied; it must be keyed by
+# the change, as a failed run is run again
+_listeners: list[Callable] = []
+
+
+def on_change(listener: Callable) -> None:
+    """Registers `listener(change, now=...)` for overall changes (see `tell`)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def tell(change: StateChange, *, now) -> None:
+    """Hands a change the incident rules act on (down and current, or up) to the listeners."""
+    for listener in _listeners:
+        listener(change, now=now)
 
 
 def of_subject(subject_type: str, subject_id):

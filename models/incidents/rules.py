@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import peewee
 
-from models import batches, conditions
+from models import batches, conditions, state_changes
 from models.conditions import Response
 from models.db import serialized
 from models.incidents import lifecycle, payloads, rulesets, subjects
@@ -54,7 +54,9 @@ def _apply_to_changes(change_ids: list, *, now) -> int:
                 continue
             if change.to_status == "down" and latest[subject_key] <= change.changed_at:
                 openings.extend(_openings_for_change(change, subject, scopes))
+                state_changes.tell(change, now=now)
             elif change.to_status == "up":     # (a later down of the batch opens after it)
+                state_changes.tell(change, now=now)
                 lifecycle.resolve_open(
                     lifecycle.of_subject(change.subject_type, change.subject_id),
                     cause=f"Resolved: {subject['name']} is up again",
