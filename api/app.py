@@ -8,7 +8,7 @@ import falcon
 
 from api.pipeline import build_app
 from api.resources import (accounts, acknowledgements, channels, customers, domains, health,
-                           heartbeats, incidents, monitors, ocs, rulesets, schedules,
+                           heartbeats, incidents, integrations, monitors, ocs, rulesets, schedules,
                            servers, services, teams, webhooks)
 from models.heartbeats.stream import stream_for
 from models.incidents import webhooks as webhooks_domain
@@ -66,6 +66,9 @@ def monitor_routes(settings) -> list[tuple[str, object]]:
         (f"{item}/regions", monitors.MonitorRegions(settings)),
         (f"{item}/statistic", monitors.MonitorStatistic(settings)),
         (f"{item}/state-changed-logs", monitors.MonitorStateLog(settings)),
+        (f"{item}/integrations", integrations.IntegrationList(settings)),
+        (f"{item}/integration", integrations.IntegrationCollection(settings)),
+        (f"{item}/integration/{{integration_id:uuid}}", integrations.IntegrationItem(settings)),
         ("/v1/service/{service_id:uuid}/resources", monitors.ServiceMonitors(settings)),
     ]
     for kind in ("ssl", "tld"):

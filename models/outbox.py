@@ -61,6 +61,7 @@ class Delivery(UUIDModel):
     last_attempt_at = UtcDateTimeField(null=True)
     claimed_until = UtcDateTimeField(null=True)
     sent_at = UtcDateTimeField(null=True)
+    answer = peewee.TextField(null=True)        # JSON the peer answered, where the kind keeps it
 
 
 class NotSent(Exception):
@@ -88,7 +89,15 @@ class Message:
     signing_key: bytes | None     # webhooks sign their body with it
 
 
-Transport = Callable[[Message], str]
+@dataclasses.dataclass(frozen=True)
+class Sent:
+    """What a transport answers when the peer's answer matters to the kind's outcome (the id
+    of what it created): kept on the row as `answer` before the outcome is told."""
+    status: str
+    answer: dict
+
+
+Transport = Callable[[Message], "str | Sent"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,7 +201,13 @@ def deliver(delivery_id: str, *, transport: Transport, settings, now,
     except TransportError as exc:
         return _record_failure(rows, exc, max_attempts=settings.mail_max_attempts,
                                final=isinstance(exc, Refused), now=now)
-    (Delivery.update(status=status, sent_at=now, claimed_until=None, last_error=None)
+    answer = None
+    if isinstance(status, Sent):
+        status, answer = status.status, json.dumps(status.answer)
+        for row in rows:
+            row.answer = answer
+    (Delivery.update(status=status, sent_at=now, claimed_until=None, last_error=None,
+                     answer=answer)
      .where(Delivery.id.in_([r.id for r in rows])).execute())
     _tell_outcome(rows, status, None, now=now)
     if window is not None and first.channel_id is not None:

@@ -135,6 +135,14 @@ def twilio():
 
 
 @pytest.fixture(scope="session")
+def statuspage():
+    """A fake Atlassian Statuspage API: a created incident is answered with an id."""
+    sink = HttpSink(answers={"/v1/pages/": (201, b'{"id": "sp-incident-1"}')}).start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
 def chat_sink(tmp_path_factory):
     """Stands in for Slack, Discord, Teams and Telegram over TLS. Apprise's notifiers keep
     their own code and payloads; only the service hosts they post to point here, and the
@@ -164,14 +172,15 @@ def chat_sink(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def settings(servers, smtp_sink, twilio, tmp_path_factory) -> Settings:
+def settings(servers, smtp_sink, twilio, statuspage, tmp_path_factory) -> Settings:
     return Settings(database_url=servers["database_url"], redis_url=servers["redis_url"],
                     smtp_url=smtp_sink.url, secret_key=SECRET, ntp_server=None,
                     data_dir=str(tmp_path_factory.mktemp("var")), log_level="WARNING",
                     allow_private_targets=True, public_url="http://pinghome.test",
                     regions=("local", "eu-central-1", "us-east-1"),
                     twilio_account_sid="AC0123456789", twilio_auth_token="twilio-token",
-                    twilio_from="+15005550006", twilio_api_url=twilio.url)
+                    twilio_from="+15005550006", twilio_api_url=twilio.url,
+                    statuspage_api_url=statuspage.url)
 
 
 @pytest.fixture(scope="session")
@@ -191,7 +200,7 @@ def worker(broker, settings):
 
 
 @pytest.fixture(autouse=True)
-def clean_state(broker, worker, smtp_sink, webhook_sink, twilio, chat_sink):
+def clean_state(broker, worker, smtp_sink, webhook_sink, twilio, chat_sink, statuspage):
     """After each test: let the worker finish what the test enqueued, then empty everything."""
     yield
     drain(broker)
@@ -200,7 +209,7 @@ def clean_state(broker, worker, smtp_sink, webhook_sink, twilio, chat_sink):
     if isinstance(broker, RedisBroker):      # signals and events a test left unstored
         for name in (stream.STREAM, webhooks.STREAM):
             broker.client.delete(name, f"{name}:unstorable", f"{name}:tries")
-    for sink in (smtp_sink, webhook_sink, twilio, chat_sink):
+    for sink in (smtp_sink, webhook_sink, twilio, chat_sink, statuspage):
         sink.clear()
 
 

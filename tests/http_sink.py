@@ -78,7 +78,7 @@ class HttpSink:
                     except (BrokenPipeError, ConnectionResetError):
                         pass     # the client gave up (a killed worker, a timed-out probe)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
         self.host = host
         self.server = ThreadingHTTPServer((host, 0), Handler)
