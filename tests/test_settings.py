@@ -62,6 +62,7 @@ def test_values_are_parsed():
     ("PINGHOME_DNS_SERVERS", "dns.example.com"),
     ("PINGHOME_DNS_SERVERS", "127.0.0.1:99999"),
     ("PINGHOME_DNS_TIMEOUT_SECONDS", "0"),
+    ("PINGHOME_STATUSPAGE_API_URL", "api.statuspage.io"),
 ])
 def test_a_bad_value_is_refused_naming_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):
@@ -89,5 +90,6 @@ def test_dns_servers_and_the_cname_target_are_parsed():
                               "PINGHOME_PUBLIC_URL": "https://app.example.com"})
     assert settings.dns_servers == (("127.0.0.1", 5353), ("9.9.9.9", 53), ("::1", 54))
     assert settings.cname_target == "pages.example.net"
+    assert settings.statuspage_api_url == "https://api.statuspage.io"
     assert load_settings({**KEY, "PINGHOME_PUBLIC_URL": "https://app.example.com"}
                          ).cname_target == "status.app.example.com"
