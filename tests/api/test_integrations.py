@@ -147,3 +147,10 @@ def test_a_bad_update_is_refused_with_422(client, cast, monitor):
 
 def test_integrations_need_a_token(client, monitor):
     assert client.simulate_get(path(monitor, False)).status_code == 401
+
+
+def test_deleting_the_monitor_deletes_its_integrations(client, cast, monitor):
+    create(client, cast, monitor)
+    assert client.simulate_delete(f"/v1/resource/{monitor.id}",
+                                  headers=bearer(cast.alice_token)).status_code == 200
+    assert MonitorIntegration.select().count() == 0
