@@ -10,7 +10,7 @@ from models.monitors.tables import Monitor
 from models.organisations import Team
 from models.servers.tables import Server
 from models.services import Service
-from models.statuspages.tables import Component, ComponentGroup
+from models.statuspages.tables import Component, ComponentGroup, StatusPage
 
 SUBJECTS = {"resource": Monitor, "heartbeat": Heartbeat, "server": Server}
 
@@ -65,3 +65,33 @@ def is_organisations(kind: str, subject_id, organisation_id) -> bool:
     return (model.select().join(Service).join(Team)
             .where(model.id == uuid.UUID(str(subject_id)), Team.organisation == organisation_id)
             .exists())
+
+
+def settings_problems(actions: list, organisation_id) -> dict[str, str]:
+    """What is wrong with the `{status_page_id, component_id}` settings of incident or
+    ruleset actions: each must name a component of one of the organisation's pages (and, when
+    it names a page too, that component's page). Answers the fields in the wrong."""
+    named = {}
+    for i, action in enumerate(actions or []):
+        for j, setting in enumerate(action.get("settings") or []):
+            named[f"actions.{i}.settings.{j}"] = (_uuid(setting.get("component_id")),
+                                                 setting.get("status_page_id"))
+    wanted = [ident for ident, _ in named.values() if ident is not None]
+    pages = {str(c): str(p) for c, p in Component.select(Component.id, Component.page)
+             .join(StatusPage).where(Component.id.in_(wanted),
+                                     StatusPage.organisation == organisation_id).tuples()
+             } if wanted else {}
+    problems = {}
+    for where, (component_id, page_id) in named.items():
+        if component_id is None or str(component_id) not in pages:
+            problems[f"{where}.component_id"] = "no such component on your status pages"
+        elif page_id not in (None, "") and str(_uuid(page_id)) != pages[str(component_id)]:
+            problems[f"{where}.status_page_id"] = "the component is not on this status page"
+    return problems
+
+
+def _uuid(value):
+    try:
+        return uuid.UUID(str(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
