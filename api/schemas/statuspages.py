@@ -49,6 +49,7 @@ RobotsValue = Literal["index", "noindex", "follow", "nofollow", "all", "none", "
 
 
 class ComponentIn(Body):
+    id: uuid.UUID | None = Field(None, description="one of the page's: kept (with its id)")
     name: Title
     description: Description | None = None
     status: ComponentStatus = Field(
@@ -62,6 +63,7 @@ Components = Annotated[list[ComponentIn], Field(max_length=200)]
 
 
 class GroupIn(Body):
+    id: uuid.UUID | None = Field(None, description="one of the page's: kept (with its id)")
     name: Title
     components: Components = []
 

@@ -17,46 +17,84 @@ SUBJECTS = {"resource": Monitor, "heartbeat": Heartbeat, "server": Server}
 
 def replace(page, components: list[dict], groups: list[dict], *, now) -> None:
     """Replaces the page's groups and components: `components` outside any group, then each
-    group with its own, in the order given. Raises `Invalid` naming each component whose
-    subject is missing or not the organisation's (nothing is written then)."""
+    group with its own, in the order given. A component or group given with the `id` of one
+    of the page's keeps that id (so incidents naming it still do); without one it is new;
+    those not given are deleted. Raises `Invalid` naming each component whose subject is
+    missing or not the organisation's, and each id that is not the page's or comes twice
+    (nothing is written then)."""
     problems: dict[str, str] = {}
-    _check(page, components, "components", problems)
-    for index, group in enumerate(groups):
-        _check(page, group.get("components") or [], f"groups.{index}.components", problems)
+    kept_groups = _kept(ComponentGroup, page, [(f"groups.{i}", g) for i, g in enumerate(groups)],
+                        problems)
+    listed = [(f"components.{i}", c) for i, c in enumerate(components)] + [
+        (f"groups.{i}.components.{j}", c) for i, g in enumerate(groups)
+        for j, c in enumerate(g.get("components") or [])]
+    kept = _kept(Component, page, listed, problems)
+    for where, fields in listed:
+        _check(page, where, fields, problems)
     if problems:
-        raise Invalid("Some components name no subject of this organisation.", fields=problems)
-    Component.delete().where(Component.page == page.id).execute()
-    ComponentGroup.delete().where(ComponentGroup.page == page.id).execute()
-    position = _add(page, None, components, 0, now)
+        raise Invalid("Some groups or components are not valid.", fields=problems)
+    # kept components leave their groups first: a deleted group takes its components along
+    Component.update(group=None).where(Component.page == page.id).execute()
+    _delete_others(ComponentGroup, page, kept_groups)
+    _delete_others(Component, page, kept)
+    position = _put(page, None, components, 0, now)
     for index, fields in enumerate(groups):
-        group = ComponentGroup.create(page=page, name=fields["name"], position=index)
-        position = _add(page, group, fields.get("components") or [], position, now)
+        group = _save(ComponentGroup, fields.get("id"), page=page, name=fields["name"],
+                      position=index)
+        position = _put(page, group, fields.get("components") or [], position, now)
 
 
-def _add(page, group, components: list[dict], position: int, now) -> int:
+def _delete_others(model, page, kept: list) -> None:
+    query = model.delete().where(model.page == page.id)
+    (query.where(model.id.not_in(kept)) if kept else query).execute()
+
+
+def _kept(model, page, listed: list[tuple[str, dict]], problems: dict) -> list:
+    """The ids given that name rows of the page (problems for the others and repeats)."""
+    given = [(where, fields["id"]) for where, fields in listed if fields.get("id")]
+    known = {row_id for (row_id,) in model.select(model.id).where(
+        model.page == page.id, model.id.in_([i for _, i in given])).tuples()} if given else set()
+    seen = set()
+    for where, ident in given:
+        if ident not in known:
+            problems[f"{where}.id"] = "not one of this page's"
+        elif ident in seen:
+            problems[f"{where}.id"] = "given twice"
+        seen.add(ident)
+    return list(known)
+
+
+def _put(page, group, components: list[dict], position: int, now) -> int:
     for fields in components:
-        Component.create(page=page, group=group, name=fields["name"],
-                         description=fields.get("description"), type=fields["type"],
-                         subject_id=_subject_id(fields),
-                         manual_status=fields.get("status") or "operational",
-                         position=position, created_at=now)
+        _save(Component, fields.get("id"), page=page, group=group, name=fields["name"],
+              description=fields.get("description"), type=fields["type"],
+              subject_id=_subject_id(fields),
+              manual_status=fields.get("status") or "operational", position=position,
+              created_at=now)
         position += 1
     return position
+
+
+def _save(model, ident, **columns):
+    if ident is None:
+        return model.create(**columns)
+    columns.pop("created_at", None)
+    model.update(**columns).where(model.id == ident).execute()
+    return model.get_by_id(ident)
 
 
 def _subject_id(fields: dict):
     return None if fields["type"] == "manual" else fields.get("resource_id")
 
 
-def _check(page, components: list[dict], where: str, problems: dict) -> None:
-    for index, fields in enumerate(components):
-        kind, subject = fields["type"], _subject_id(fields)
-        if kind == "manual":
-            continue
-        if subject is None:
-            problems[f"{where}.{index}.resource_id"] = f"a {kind} component needs its subject"
-        elif not is_organisations(kind, subject, page.organisation_id):
-            problems[f"{where}.{index}.resource_id"] = f"no such {kind} in this organisation"
+def _check(page, where: str, fields: dict, problems: dict) -> None:
+    kind, subject = fields["type"], _subject_id(fields)
+    if kind == "manual":
+        return
+    if subject is None:
+        problems[f"{where}.resource_id"] = f"a {kind} component needs its subject"
+    elif not is_organisations(kind, subject, page.organisation_id):
+        problems[f"{where}.resource_id"] = f"no such {kind} in this organisation"
 
 
 def is_organisations(kind: str, subject_id, organisation_id) -> bool:

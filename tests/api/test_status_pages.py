@@ -275,3 +275,28 @@ def test_unknown_ids_are_404(client, cast):
     for path in (f"/v1/statuspage/{unknown}", f"/v1/statuspage/{unknown}/unified",
                  f"/v1/component/{unknown}/statistics", "/v1/statuspage/not-a-uuid"):
         assert get(client, cast.alice_token, path).status_code == 404
+
+
+def test_a_put_keeps_the_components_it_names_by_id_and_refuses_foreign_ids(
+        client, cast, monitor, settings):
+    page = create(client, cast.alice_token, seed_body(monitor)).json
+    outside, grouped = page["components"][0], page["groups"][0]["components"][0]
+    path = f"/v1/statuspage/{page['id']}"
+    moved = client.simulate_put(path, json={"groups": [
+        {"id": page["groups"][0]["id"], "name": "Renamed", "components": [
+            {"id": outside["id"], "name": "Moved", "type": "manual", "status": "major_outage"}]}]},
+        headers=bearer(cast.alice_token))
+    assert moved.status_code == 200, moved.json
+    [group] = moved.json["groups"]
+    assert (group["id"], group["name"]) == (page["groups"][0]["id"], "Renamed")
+    assert [(c["id"], c["status"]) for c in group["components"]] == [
+        (outside["id"], "major_outage")]
+    assert moved.json["components"] == []
+    others = create(client, make_cast(settings).alice_token, {
+        "name": "O", "subdomain": "o", "components": [{"name": "X", "type": "manual"}]}).json
+    refused = client.simulate_put(path, json={"components": [
+        {"id": others["components"][0]["id"], "name": "X", "type": "manual"},
+        {"id": grouped["id"], "name": "Gone", "type": "manual"}]},
+        headers=bearer(cast.alice_token))
+    assert refused.status_code == 422
+    assert set(refused.json["error"]["fields"]) == {"components.0.id", "components.1.id"}
