@@ -300,3 +300,48 @@ def test_a_put_keeps_the_components_it_names_by_id_and_refuses_foreign_ids(
         headers=bearer(cast.alice_token))
     assert refused.status_code == 422
     assert set(refused.json["error"]["fields"]) == {"components.0.id", "components.1.id"}
+
+
+def test_heartbeat_and_server_components_follow_their_subjects_with_daily_uptime(
+        client, cast):
+    import datetime as dt
+
+    from models import state_changes
+    from models.heartbeats.tables import Heartbeat
+    from models.servers.tables import Server
+    service, now = make_service(cast.team), clock.now()
+    start = now - dt.timedelta(days=2)
+    heartbeat = Heartbeat.create(service=service, name="Backup", methods=["GET"],
+                                 interval_seconds=60, grace_seconds=30, created_at=start,
+                                 updated_at=start)
+    server = Server.create(service=service, name="db1", token="t" * 32, created_at=start,
+                           updated_at=start)
+    page = create(client, cast.alice_token, {"name": "P", "subdomain": "p", "components": [
+        {"name": "Backup", "type": "heartbeat", "resource_id": str(heartbeat.id)},
+        {"name": "Database", "type": "server", "resource_id": str(server.id)}]}).json
+    assert statuses(client, cast, page) == ["operational", "operational"]
+    with held_jobs():
+        state_changes.record("heartbeat", heartbeat.id, from_status="new", to_status="up",
+                             cause=None, at=start, trigger="t1", now=now)
+        down_at = now - dt.timedelta(hours=1)
+        state_changes.record("heartbeat", heartbeat.id, from_status="up", to_status="down",
+                             cause=None, at=down_at, trigger="t2", now=now)
+    Heartbeat.update(status="down", status_changed_at=down_at).execute()
+    Server.update(status="down", status_changed_at=now).execute()
+    assert statuses(client, cast, page) == ["major_outage", "major_outage"]
+    stats = get(client, cast.bob_token,
+                f"/v1/component/{page['components'][0]['id']}/statistics").json
+    assert stats["status"] == "major_outage" and stats["duration_seconds"] >= 3600
+    days = [day["uptime_percent"] for day in stats["uptime"]]
+    assert days[:-3] == [None] * 87
+    today, yesterday = (days[-1], days[-2]) if down_at.date() == now.date() else (
+        days[-2], days[-3])      # in the first hour of a day, it went down the day before
+    assert yesterday == 100.0 and today is not None and today < 100.0
+
+
+def test_a_monitor_in_its_maintenance_window_is_under_maintenance(client, cast):
+    monitor = make_monitor(make_service(cast.team), maintenance_cron_expression="* * * * *",
+                           maintenance_duration=5)
+    page = create(client, cast.alice_token, seed_body(monitor)).json
+    go_down(monitor)
+    assert statuses(client, cast, page) == ["under_maintenance", "under_maintenance"]
