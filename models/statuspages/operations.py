@@ -1,11 +1,13 @@
 """Status pages (endpoints 102-104, 106, 108-111): created, changed, listed and deleted by the
 organisation's people.
 
-A page belongs to the organisation, not to a team: every member of one of its teams reads its
-pages; a manager or owner of one of its teams changes them. Another organisation's page is
-`NotFound`, like one that does not exist.
+A page belongs to the organisation, not to a team (the seed's bodies name none): everyone in
+the organisation reads its pages; a manager or owner of one of its teams changes them.
+Another organisation's page is `NotFound`, like one that does not exist.
 """
 from __future__ import annotations
+
+import contextlib
 
 import argon2
 import peewee
@@ -89,7 +91,6 @@ def delete_page(caller, page_id) -> None:
 
 def list_pages(caller) -> list[StatusPage]:
     """The organisation's pages, oldest first."""
-    ensure_member(caller)
     return list(StatusPage.select().where(StatusPage.organisation == caller.organisation_id)
                 .order_by(StatusPage.created_at, StatusPage.id))
 
@@ -100,7 +101,8 @@ def page_for(caller, page_id, *, write: bool = False) -> StatusPage:
     page = StatusPage.get_or_none(StatusPage.id == page_id)
     if page is None or str(page.organisation_id) != str(caller.organisation_id):
         raise NotFound("No such status page.")
-    ensure_writer(caller) if write else ensure_member(caller)
+    if write:
+        ensure_writer(caller)
     return page
 
 
@@ -122,11 +124,6 @@ def contents(page: StatusPage, *, now) -> tuple[list, list, dict]:
     return groups, found, status.statuses(found, page.organisation_id, now=now)
 
 
-def ensure_member(caller) -> None:
-    if _best_role(caller) is None:
-        raise NotFound("No such status page.")
-
-
 def ensure_writer(caller) -> None:
     """Changing a page takes a manager or owner of one of the organisation's teams."""
     role = _best_role(caller)
@@ -142,31 +139,21 @@ def _best_role(caller) -> str | None:
     return min(roles, key=organisations.ROLES.index, default=None)     # owner first
 
 
-class _unique:
-    """Refuses a subdomain or domain another page holds: checked first for a clear message,
-    and again by the unique indexes for two writers at once."""
-
-    def __init__(self, columns: dict, page_id=None):
-        self.columns, self.page_id = columns, page_id
-
-    def __enter__(self):
-        for name in ("subdomain", "domain"):
-            value = self.columns.get(name)
-            if value is None:
-                continue
-            others = StatusPage.select().where(getattr(StatusPage, name) == value)
-            if self.page_id is not None:
-                others = others.where(StatusPage.id != self.page_id)
-            if others.exists():
-                self._taken(name)
-
-    def __exit__(self, kind, exc, tb):
-        if kind is not None and issubclass(kind, peewee.IntegrityError):
-            raise Conflict("That subdomain or domain belongs to another status page.",
-                           fields={"subdomain": "taken or domain taken"}) from None
-        return False
-
-    @staticmethod
-    def _taken(name: str):
-        raise Conflict(f"That {name} belongs to another status page.",
-                       fields={name: "taken"})
+@contextlib.contextmanager
+def _unique(columns: dict, page_id=None):
+    """Refuses a subdomain or domain another page holds (`Conflict`): checked first for a
+    message naming the field, and by the unique indexes for two writers at once."""
+    for name in ("subdomain", "domain"):
+        if columns.get(name) is None:
+            continue
+        others = StatusPage.select().where(getattr(StatusPage, name) == columns[name])
+        if page_id is not None:
+            others = others.where(StatusPage.id != page_id)
+        if others.exists():
+            raise Conflict(f"That {name} belongs to another status page.",
+                           fields={name: "taken"})
+    try:
+        yield
+    except peewee.IntegrityError:
+        raise Conflict("That subdomain or domain belongs to another status page.",
+                       fields={"subdomain": "taken, or the domain is"}) from None
