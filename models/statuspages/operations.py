@@ -42,6 +42,8 @@ def create_page(caller, fields: dict, *, now) -> StatusPage:
                                if fields.get(name) is not None}}
     if fields.get("password"):
         columns["password_hash"] = _hasher.hash(fields["password"])
+    _admits_someone(columns.get("type", "public"), columns.get("password_hash"),
+                    columns["ip_addresses"])
     with _unique(columns):
         with database.atomic():
             page = StatusPage.create(organisation=caller.organisation_id, **columns,
@@ -64,6 +66,9 @@ def update_page(caller, page_id, fields: dict, *, now) -> StatusPage:
     if fields.get("update_password"):
         password = fields.get("password")
         columns["password_hash"] = _hasher.hash(password) if password else None
+    _admits_someone(columns.get("type", page.type),
+                    columns.get("password_hash", page.password_hash),
+                    columns.get("ip_addresses", page.ip_addresses))
     with _unique(columns, page.id):
         with database.atomic():
             StatusPage.update(**columns, updated_at=now).where(
@@ -137,6 +142,14 @@ def _best_role(caller) -> str | None:
         Team.organisation == caller.organisation_id,
         Membership.customer == caller.customer.id).tuples()]
     return min(roles, key=organisations.ROLES.index, default=None)     # owner first
+
+
+def _admits_someone(page_type: str, password_hash, ip_addresses) -> None:
+    """A private page admits by its password and/or its addresses: one with neither would
+    admit nobody."""
+    if page_type == "private" and not password_hash and not ip_addresses:
+        raise Invalid("A private page needs a password or IP addresses to admit.",
+                      fields={"password": "required for a private page without ip_addresses"})
 
 
 @contextlib.contextmanager

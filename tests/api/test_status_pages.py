@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import copy
 
+import argon2
 import pytest
 
 from models import clock
 from models.monitors import recording
 from models.monitors.tables import Monitor
+from models.statuspages.tables import StatusPage
 from tests.factories.accounts import bearer
 from tests.factories.monitors import make_monitor, outcome
 from tests.factories.organisations import make_cast, make_service
@@ -91,12 +93,15 @@ def test_the_seeds_create_body_is_accepted_whole_and_read_back(client, cast, mon
 def test_the_seeds_update_body_keeps_the_components_and_replaces_the_password(
         client, cast, monitor):
     page = create(client, cast.alice_token, seed_body(monitor)).json
+    first_hash = StatusPage.get_by_id(page["id"]).password_hash
     before = get(client, cast.alice_token, f"/v1/statuspage/{page['id']}/components").json
     response = client.simulate_put(f"/v1/statuspage/{page['id']}", json=SEED_UPDATE,
                                    headers=bearer(cast.alice_token))
     assert response.status_code == 200, response.json
     assert response.json["message"] == "Status page updated."
     assert response.json["type"] == "private" and response.json["page_name"] == "Name"
+    stored = StatusPage.get_by_id(page["id"]).password_hash
+    assert stored != first_hash and argon2.PasswordHasher().verify(stored, "TestPassw0rd!")
     after = get(client, cast.alice_token, f"/v1/statuspage/{page['id']}/components").json
     assert [c["id"] for c in after["data"]] == [c["id"] for c in before["data"]]
     replaced = client.simulate_put(f"/v1/statuspage/{page['id']}", json={
@@ -345,3 +350,21 @@ def test_a_monitor_in_its_maintenance_window_is_under_maintenance(client, cast):
     page = create(client, cast.alice_token, seed_body(monitor)).json
     go_down(monitor)
     assert statuses(client, cast, page) == ["under_maintenance", "under_maintenance"]
+
+
+def test_a_private_page_needs_a_password_or_addresses(client, cast):
+    bare = {"name": "P", "subdomain": "p", "type": "private"}
+    refused = create(client, cast.alice_token, bare)
+    assert refused.status_code == 422 and "password" in refused.json["error"]["fields"]
+    page = create(client, cast.alice_token, {**bare, "ip_addresses": ["10.0.0.0/8"]}).json
+    path = f"/v1/statuspage/{page['id']}"
+    cleared = client.simulate_put(path, json={"ip_addresses": []},
+                                  headers=bearer(cast.alice_token))
+    assert cleared.status_code == 422
+    with_password = client.simulate_put(path, json={
+        "ip_addresses": [], "password": "S3cret-pass", "update_password": True},
+        headers=bearer(cast.alice_token))
+    assert with_password.status_code == 200 and with_password.json["has_password"] is True
+    kept = client.simulate_put(path, json={"password": "ignored"},
+                               headers=bearer(cast.alice_token))
+    assert kept.status_code == 200 and kept.json["has_password"] is True
