@@ -32,7 +32,7 @@ class Shown:
 
 def statuses(components: list, organisation_id, *, now: dt.datetime) -> dict[str, Shown]:
     """What each component shows at `now`, by component id (one query per kind of subject
-    and one for the organisations' open incidents, whatever the number of components)."""
+    and one for the organisation's open incidents, whatever the number of components)."""
     subjects = _subject_states(components, now)
     incidents = _naming_incidents(components, organisation_id)
     shown = {}
