@@ -9,7 +9,7 @@ import falcon
 from api.pipeline import build_app
 from api.resources import (accounts, acknowledgements, channels, customers, domains, health,
                            heartbeats, incidents, integrations, monitors, ocs, rulesets, schedules,
-                           servers, services, teams, webhooks)
+                           servers, services, statuspages, teams, webhooks)
 from models.heartbeats.stream import stream_for
 from models.incidents import webhooks as webhooks_domain
 
@@ -51,6 +51,7 @@ def routes(settings, broker_check) -> list[tuple[str, object]]:
         *incident_routes(settings),
         *schedule_routes(settings),
         *ocs_routes(settings),
+        *statuspage_routes(settings),
         ("/v1/domain/{domain}/cname", domains.DomainCname(settings)),
         ("/v1/health-check", health.HealthCheck(broker_check, stream_for(settings),
                                                 webhooks_domain.stream_for(settings))),
@@ -138,6 +139,20 @@ def ocs_routes(settings) -> list[tuple[str, object]]:
         ("/api/ocs-on-demand/count/", ocs.OnDemandCount(settings)),
         ("/api/ocs-on-demand/{shift_id:int(min=1, max=2147483647)}/",
          ocs.OnDemandItem(settings)),
+    ]
+
+
+def statuspage_routes(settings) -> list[tuple[str, object]]:
+    page = "/v1/statuspage/{page_id:uuid}"
+    return [
+        ("/v1/statuspage", statuspages.PageCollection(settings)),
+        ("/v1/statuspages", statuspages.PageList(settings)),
+        (page, statuspages.PageItem(settings)),
+        (f"{page}/status", statuspages.PageEnabled(settings)),
+        (f"{page}/components", statuspages.PageComponents(settings)),
+        (f"{page}/unified", statuspages.PageUnified(settings)),
+        ("/v1/component/{component_id:uuid}/statistics",
+         statuspages.ComponentStatistics(settings)),
     ]
 
 

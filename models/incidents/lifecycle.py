@@ -112,7 +112,7 @@ def create_incident(caller, team_id, fields: dict, *, now) -> Incident:
     incident = Incident.create(
         organisation=team.organisation_id, team=team, source="manual", name=fields["name"],
         description=fields.get("description"), urgency=fields["urgency"], assignees=chosen,
-        actions=normalise_actions(fields.get("actions")),
+        actions=normalise_actions(fields.get("actions"), team.organisation_id),
         escalation_delay_minutes=fields.get("escalation_delay_minutes"),
         renotify_minutes=fields.get("renotify_minutes"), created_at=now, updated_at=now)
     record(incident, "opened", f"Opened by {caller.customer.name} {caller.customer.surname}",
@@ -131,7 +131,7 @@ def update_incident(caller, incident_id, fields: dict, *, now) -> Incident:
         changes["assignees"] = assignees_domain.normalise(fields["assignees"],
                                                           incident.organisation_id)
     if "actions" in fields:
-        changes["actions"] = normalise_actions(fields["actions"])
+        changes["actions"] = normalise_actions(fields["actions"], incident.organisation_id)
     if changes:
         Incident.update(**changes, updated_at=now).where(Incident.id == incident.id).execute()
         record(incident, "updated", f"{', '.join(sorted(changes))} changed by "

@@ -17,6 +17,7 @@ from models.errors import Invalid, NotFound
 from models.incidents import assignees
 from models.incidents.tables import Ruleset
 from models.incidents.webhooks import Webhook
+from models.statuspages import components as statuspage_components
 
 FIELDS = ("rule_type", "level", "team_id", "name", "description", "urgency", "assignees",
           "conditions", "webhook_ids", "priority", "dedup_key", "escalation_delay_minutes",
@@ -48,8 +49,8 @@ def delete_ruleset(caller, ruleset_id) -> None:
 def set_actions(caller, ruleset_id, actions: list, *, now) -> Ruleset:
     """Replaces the ruleset's actions; an action or setting without an id is new."""
     ruleset = ruleset_for(caller, ruleset_id, change=True)
-    Ruleset.update(actions=normalise_actions(actions), updated_at=now).where(
-        Ruleset.id == ruleset.id).execute()
+    shaped = normalise_actions(actions, ruleset.organisation_id)
+    Ruleset.update(actions=shaped, updated_at=now).where(Ruleset.id == ruleset.id).execute()
     return Ruleset.get_by_id(ruleset.id)
 
 
@@ -94,9 +95,13 @@ def dedup_path(ruleset: Ruleset) -> tuple | None:
     return conditions.parse_path(ruleset.dedup_key) if ruleset.dedup_key else None
 
 
-def normalise_actions(raw: list | None) -> list[dict]:
+def normalise_actions(raw: list | None, organisation_id) -> list[dict]:
     """Actions in their stored form: each with an id (a new one where it has none) and its
-    settings `{id, status_page_id, component_id}` likewise."""
+    settings `{id, status_page_id, component_id}` likewise. `Invalid` for a setting that names
+    no component of the organisation's status pages."""
+    problems = statuspage_components.settings_problems(raw or [], organisation_id)
+    if problems:
+        raise Invalid("Some actions name no component of your status pages.", fields=problems)
     shaped = []
     for action in raw or []:
         settings = [{"id": setting.get("id") or str(uuid.uuid4()),

@@ -6,11 +6,9 @@ import pytest
 
 from tests.factories.accounts import bearer
 from tests.factories.organisations import make_cast
+from tests.factories.statuspages import first_setting, make_page
 
-SEED = {"name": "Incident name", "description": "Incident description", "urgency": "medium",
-        "actions": [{"type": "trigger-alerts", "settings": [
-            {"status_page_id": "445a5c1f-c0eb-403a-96d7-3976e5dc74ed",
-             "component_id": "445a5c1f-c0eb-403a-96d7-3976e5dc74ed"}]}]}
+SEED = {"name": "Incident name", "description": "Incident description", "urgency": "medium"}
 
 
 @pytest.fixture
@@ -19,7 +17,10 @@ def cast(settings):
 
 
 def open_incident(client, cast, token=None, **fields):
-    body = {**SEED, "assignees": [{"type": "team", "id": str(cast.team.id)}], **fields}
+    # the seed's action, naming a component of a real page of the organisation
+    actions = [{"type": "trigger-alerts", "settings": [first_setting(make_page(cast.alice))]}]
+    body = {**SEED, "actions": actions, "assignees": [{"type": "team", "id": str(cast.team.id)}],
+            **fields}
     return client.simulate_post(f"/v1/team/{cast.team.id}/incident", json=body,
                                 headers=bearer(token or cast.alice_token))
 

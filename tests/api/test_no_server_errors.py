@@ -54,6 +54,7 @@ def _owned(settings, customer) -> dict:
     from models.oncall import ocs, on_demand
     from models.oncall.contacts import ensure_contacts
     from models.oncall.tables import Contact
+    from models.statuspages import operations as statuspages
     team = customer.memberships.get().team
     service = services.create_service(Caller(customer, None), name="Fuzzed", team_id=team.id,
                                       now=clock.now())
@@ -64,10 +65,14 @@ def _owned(settings, customer) -> dict:
         caller, tier_id=ocs.tiers_of(schedule)[0].id, sure=False,
         contact=Contact.get(Contact.customer == customer.id).id, start_at=clock.now(),
         end_at=clock.now() + dt.timedelta(hours=1), now=clock.now())
+    page = statuspages.create_page(caller, {"name": "Fuzzed", "subdomain": f"f{customer.id}",
+                                            "components": [{"name": "C", "type": "manual"}]},
+                                   now=clock.now())
     return {"customer_id": str(customer.id), "team_id": str(team.id),
             "service_id": str(service.id), "member_id": str(customer.id),
             "schedule_id": str(schedule.id), "tier_id": str(shift.tier_id),
-            "shift_id": str(shift.id)}
+            "shift_id": str(shift.id), "page_id": str(page.id),
+            "component_id": str(page.components.get().id)}
 
 
 def _bodies(fields):

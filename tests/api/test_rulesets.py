@@ -5,6 +5,7 @@ import pytest
 
 from tests.factories.accounts import bearer
 from tests.factories.organisations import make_cast
+from tests.factories.statuspages import make_page
 
 CONDITION = {"values": ["10"], "operator": "equal", "type": "json-check",
              "key": "products[0].count"}
@@ -84,17 +85,19 @@ def test_updating_changes_the_given_fields_and_keeps_the_rest(client, cast):
 def test_actions_are_replaced_and_new_ones_get_ids(client, cast):
     ruleset = create(client, cast.alice_token, **seed_ruleset(cast)).json
     path = f"/v1/ruleset/{ruleset['id']}/actions"
+    page = make_page(cast.alice, components=[{"name": "A", "type": "manual"},
+                                             {"name": "B", "type": "manual"}])
+    first, second = (str(c.id) for c in page.components.order_by(page.components.model.position))
     body = {"actions": [{"type": "trigger-alerts", "settings": [
-        {"status_page_id": "445a5c1f-c0eb-403a-96d7-3976e5dc74ed",
-         "component_id": "445a5c1f-c0eb-403a-96d7-3976e5dc74ed"}]}]}
+        {"status_page_id": str(page.id), "component_id": first}]}]}
     first = client.simulate_put(path, json=body, headers=bearer(cast.alice_token)).json
     [action] = first["actions"]
     assert action["id"] and action["settings"][0]["id"]
     kept = client.simulate_put(path, json={"actions": [{**action, "settings": []}, {
-        "id": "", "type": "trigger-alerts", "settings": [{"id": "", "component_id": "c1"}]}]},
+        "id": "", "type": "trigger-alerts", "settings": [{"id": "", "component_id": second}]}]},
         headers=bearer(cast.alice_token)).json["actions"]
     assert kept[0]["id"] == action["id"] and kept[0]["settings"] == []
-    assert kept[1]["id"] and kept[1]["settings"][0]["component_id"] == "c1"
+    assert kept[1]["id"] and kept[1]["settings"][0]["component_id"] == second
     assert client.simulate_get(path, headers=bearer(cast.bob_token)).json["actions"] == kept
 
 
@@ -142,3 +145,21 @@ def test_a_webhook_ruleset_names_only_its_scopes_webhooks(client, cast):
     refused = create(client, cast.alice_token, **seed_ruleset(
         cast, rule_type="webhook", webhook_ids=[theirs["id"]]))
     assert refused.status_code == 422 and "webhook_ids.0" in refused.json["error"]["fields"]
+
+
+def test_actions_must_name_components_of_the_organisations_pages(client, cast, settings):
+    ruleset = create(client, cast.alice_token, **seed_ruleset(cast)).json
+    mine, theirs = make_page(cast.alice), make_page(make_cast(settings).alice)
+    [component] = mine.components
+    [foreign] = theirs.components
+    body = {"actions": [{"type": "trigger-alerts", "settings": [
+        {"status_page_id": "445a5c1f-c0eb-403a-96d7-3976e5dc74ed", "component_id": "c1"},
+        {"component_id": str(foreign.id)},
+        {"status_page_id": str(theirs.id), "component_id": str(component.id)},
+        {"status_page_id": str(mine.id), "component_id": str(component.id)}]}]}
+    response = client.simulate_put(f"/v1/ruleset/{ruleset['id']}/actions", json=body,
+                                   headers=bearer(cast.alice_token))
+    assert response.status_code == 422
+    assert set(response.json["error"]["fields"]) == {
+        "actions.0.settings.0.component_id", "actions.0.settings.1.component_id",
+        "actions.0.settings.2.status_page_id"}
