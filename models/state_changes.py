@@ -95,6 +95,35 @@ def tell(change: StateChange, *, now) -> None:
         listener(change, now=now)
 
 
+def time_in_states(subject_type: str, subject_id,
+                   windows: list[tuple]) -> list[tuple[float, float]]:
+    """Seconds up and down in each window [start, end) (in order, not overlapping), walked
+    from the subject's recorded changes in one query; time before its first change, or in
+    any other state, counts as neither."""
+    if not windows:
+        return []
+    changed = of_subject(subject_type, subject_id)
+    first, last = windows[0][0], windows[-1][1]
+    before = (changed.select(StateChange.to_status).where(StateChange.changed_at <= first)
+              .order_by(StateChange.changed_at.desc()).tuples().first())
+    changes = [(StateChange.changed_at.python_value(at), to) for to, at in (
+        changed.select(StateChange.to_status, StateChange.changed_at)
+        .where(StateChange.changed_at > first, StateChange.changed_at < last)
+        .order_by(StateChange.changed_at).tuples())]
+    state, found, index = (before[0] if before else None), [], 0
+    for start, end in windows:
+        spent, since = {"up": 0.0, "down": 0.0}, start
+        while index < len(changes) and changes[index][0] < end:
+            at, to_status = changes[index]
+            if state in spent and at > since:
+                spent[state] += (at - since).total_seconds()
+            state, since, index = to_status, max(at, since), index + 1
+        if state in spent and end > since:
+            spent[state] += (end - since).total_seconds()
+        found.append((spent["up"], spent["down"]))
+    return found
+
+
 def of_subject(subject_type: str, subject_id):
     """The query of one subject's changes."""
     return StateChange.select().where(StateChange.subject_type == subject_type,

@@ -8,7 +8,7 @@ import peewee
 
 from models.clock import isoformat
 from models.heartbeats.tables import RESULTS, HeartbeatEvent
-from models.state_changes import StateChange, of_subject
+from models.state_changes import time_in_states
 
 WINDOWS = {"1h": dt.timedelta(hours=1), "3h": dt.timedelta(hours=3),
            "12h": dt.timedelta(hours=12), "1d": dt.timedelta(days=1),
@@ -31,7 +31,7 @@ def statistics(heartbeat, *, interval: str, start: dt.datetime | None,
     events by result, and the durations of the runs that completed."""
     end = min(end or now, now)
     start = start or end - WINDOWS[interval]
-    up, down = _time_in_states(heartbeat, start, end)
+    [(up, down)] = time_in_states("heartbeat", heartbeat.id, [(start, end)])
     counts = dict(HeartbeatEvent.select(HeartbeatEvent.result, peewee.fn.COUNT(HeartbeatEvent.key))
                   .where(*_in_window(heartbeat, start, end))
                   .group_by(HeartbeatEvent.result).tuples())
@@ -47,27 +47,6 @@ def statistics(heartbeat, *, interval: str, start: dt.datetime | None,
         "counts": {result: counts.get(result, 0) for result in RESULTS},
         "runs": _runs(durations),
     }
-
-
-def _time_in_states(heartbeat, start, end) -> tuple[float, float]:
-    """Seconds up and down in [start, end), from the recorded changes (time before the first
-    signal counts as neither)."""
-    changed = of_subject("heartbeat", heartbeat.id)
-    before = (changed.select(StateChange.to_status).where(StateChange.changed_at <= start)
-              .order_by(StateChange.changed_at.desc()).tuples().first())
-    status, since = (before[0] if before else "new"), start
-    spent = {"up": 0.0, "down": 0.0}
-    changes = (changed.select(StateChange.to_status, StateChange.changed_at)
-               .where(StateChange.changed_at > start, StateChange.changed_at < end)
-               .order_by(StateChange.changed_at).tuples())
-    for to_status, at in changes:
-        at = StateChange.changed_at.python_value(at)
-        if status in spent:
-            spent[status] += (at - since).total_seconds()
-        status, since = to_status, at
-    if status in spent and end > since:
-        spent[status] += (end - since).total_seconds()
-    return spent["up"], spent["down"]
 
 
 def _runs(durations: list[float]) -> dict:

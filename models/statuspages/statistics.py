@@ -9,7 +9,7 @@ from models.heartbeats.tables import Heartbeat
 from models.incidents.tables import Incident
 from models.monitors.tables import Monitor
 from models.servers.tables import Server
-from models.state_changes import StateChange, of_subject
+from models.state_changes import time_in_states
 from models.statistics.report import performance_report
 from models.statuspages import status
 
@@ -58,26 +58,7 @@ def _daily_uptime(component, first: dt.datetime, now: dt.datetime) -> list[dict]
 
 
 def _from_state_changes(kind: str, subject_id, days: list, now) -> list:
-    """Per day, the share of the time the subject was up or down that it was up, walked from
-    its recorded state changes in one query (time in other states counts as neither)."""
-    changed = of_subject(kind, subject_id)
-    before = (changed.select(StateChange.to_status).where(StateChange.changed_at <= days[0])
-              .order_by(StateChange.changed_at.desc()).tuples().first())
-    changes = [(StateChange.changed_at.python_value(at), to) for to, at in (
-        changed.select(StateChange.to_status, StateChange.changed_at)
-        .where(StateChange.changed_at > days[0], StateChange.changed_at < now)
-        .order_by(StateChange.changed_at).tuples())]
-    state, found, index = (before[0] if before else None), [], 0
-    for start in days:
-        end = min(start + _DAY, now)
-        spent, since = {"up": 0.0, "down": 0.0}, start
-        while index < len(changes) and changes[index][0] < end:
-            at, to_status = changes[index]
-            if state in spent:
-                spent[state] += (at - since).total_seconds()
-            state, since, index = to_status, at, index + 1
-        if state in spent and end > since:
-            spent[state] += (end - since).total_seconds()
-        total = spent["up"] + spent["down"]
-        found.append(round(100 * spent["up"] / total, 4) if total else None)
-    return found
+    """Per day, the share of the time the subject was up or down that it was up (time in
+    other states counts as neither)."""
+    spent = time_in_states(kind, subject_id, [(start, min(start + _DAY, now)) for start in days])
+    return [round(100 * up / (up + down), 4) if up + down else None for up, down in spent]
