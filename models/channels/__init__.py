@@ -2,7 +2,7 @@
 (`models.outbox`)."""
 from models.channels.operations import (Owner, create_channel, delete_channels,  # noqa: F401
                                         deliverable_channels, deliverable_of, last_deliveries,
-                                        limit_sends,
+                                        limit_sends, messages_to_team,
                                         list_channels, owner_for, set_enabled, team_owner,
                                         test_channel, update_channel, verify_channel)
 from models.channels.tables import NotificationChannel  # noqa: F401

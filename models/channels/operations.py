@@ -21,7 +21,7 @@ from models.channels.tables import NotificationChannel
 from models.channels.values import normalise
 from models.db import locked, serialized
 from models.errors import CodeExpired, CodeInvalid, Conflict, NotFound, TooManyRequests
-from models.organisations import Organisation, Team
+from models.organisations import Membership, Organisation, Team
 
 CODE_TTL = dt.timedelta(hours=24)   # webhook and chat owners may need a while to look
 
@@ -178,6 +178,22 @@ def deliverable_of(kind: str, owner_id) -> list[NotificationChannel]:
                 .where(column == owner_id, NotificationChannel.enabled == True,  # noqa: E712
                        NotificationChannel.verified_at.is_null(False))
                 .order_by(NotificationChannel.priority))
+
+
+def messages_to_team(team_id, *, key: str, kind: str, subject: str, body: str,
+                     payload: dict | None = None) -> list[outbox.Queued]:
+    """What tells a team: a message over each of its deliverable channels, or, when it has
+    none, a mail to each member's sign-in address, so that nothing is lost silently; each
+    keyed by `key` and its destination."""
+    channels = deliverable_of("team", team_id)
+    if channels:
+        return [outbox.Queued(key=f"{key}:{channel.id}", kind=kind, subject=subject, body=body,
+                              payload=payload, channel=channel) for channel in channels]
+    members = (Customer.select(Customer.id, Customer.email)
+               .join(Membership, on=(Membership.customer == Customer.id))
+               .where(Membership.team == team_id))
+    return [outbox.Queued(key=f"{key}:customer:{member.id}", kind=kind, subject=subject,
+                          body=body, type="email", address=member.email) for member in members]
 
 
 def last_deliveries(channels) -> dict:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import datetime as dt
 
 from models import channels, outbox
-from models.accounts import Customer
 from models.db import database
 from models.monitors.tables import ExpiryReminder, Monitor, MonitorFacts, ReminderSent
-from models.organisations import Membership, Team
+from models.organisations import Team
 from models.services import Service
 
 WHAT = {"ssl": "the TLS certificate of", "tld": "the domain registration of"}
@@ -86,25 +85,12 @@ def _remind_once(monitor, reminder, threshold, expires_at, days_left, *, now) ->
 
 
 def _tell_team(team, *, key: str, subject: str, body: str, payload: dict, now) -> int:
-    """Queues the notice to each deliverable team channel, else mails each member; each
-    message keyed by `key` and its destination. Answers how many were queued."""
-    notice = {"kind": "expiry_reminder", "subject": subject, "body": body, "now": now}
-    targets = channels.deliverable_channels(channels.team_owner(team))
-    for channel in targets:
-        outbox.queue(key=f"{key}:{channel.id}", channel=channel, payload=payload, **notice)
-    if targets:
-        return len(targets)
-    members = _members(team)
-    for customer in members:
-        outbox.queue(key=f"{key}:customer:{customer.id}", type="email", address=customer.email,
-                     **notice)
-    return len(members)
-
-
-def _members(team) -> list[Customer]:
-    return list(Customer.select(Customer.id, Customer.email)
-                .join(Membership, on=(Membership.customer == Customer.id))
-                .where(Membership.team == team.id))
+    """Queues the notice to each deliverable team channel, else mails each member; answers
+    how many were queued."""
+    messages = channels.messages_to_team(team.id, key=key, kind="expiry_reminder",
+                                         subject=subject, body=body, payload=payload)
+    outbox.queue_many(messages, now=now)
+    return len(messages)
 
 
 def _expiry(facts) -> dt.datetime | None:

@@ -5,7 +5,7 @@
 - a daily warning to the team (an OCS schedule: its owner) of the gaps in the next 7 days.
 
 A person is told on their first personal channel, else at their sign-in address; a team on
-its channels, else at its owners' addresses. Every message is keyed (shift and person, edit
+its channels, else at its members' addresses. Every message is keyed (shift and person, edit
 and person, roster and day), so a job run twice, or ticks whose windows overlap, send
 nothing twice: at-least-once work, at-most-once messages.
 """
@@ -17,10 +17,9 @@ import logging
 
 from models import outbox
 from models.accounts import Customer
-from models.channels import deliverable_of
+from models.channels import deliverable_of, messages_to_team
 from models.clock import isoformat
 from models.oncall import engine, rosters
-from models.organisations import Membership
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,8 @@ def warn_gaps(*, now: dt.datetime) -> int:
         subject = f"Nobody on call at times in the next 7 days: {roster.label}"
         body = f"Nobody is on call in {roster.label} at these times:\n{listed}"
         if roster.team_id is not None:
-            messages += _to_team(roster.team_id, key=key, subject=subject, body=body)
+            messages += messages_to_team(roster.team_id, key=key, kind=KIND, subject=subject,
+                                         body=body, payload=_payload(subject, body))
         elif roster.owner_id is not None:
             messages += _to_person(roster.owner_id, key=key, subject=subject, body=body)
     return _queue_new(messages, now=now)
@@ -115,18 +115,6 @@ def _to_person(customer_id, *, key: str, subject: str, body: str) -> list[outbox
         return []
     return [outbox.Queued(key=key[:200], kind=KIND, subject=subject, body=body, type="email",
                           address=customer.email)]
-
-
-def _to_team(team_id, *, key: str, subject: str, body: str) -> list[outbox.Queued]:
-    channels = deliverable_of("team", team_id)
-    if channels:
-        return [outbox.Queued(key=f"{key}:{channel.id}"[:200], kind=KIND, subject=subject,
-                              body=body, channel=channel, payload=_payload(subject, body))
-                for channel in channels]
-    owners = (Customer.select().join(Membership, on=Membership.customer == Customer.id)
-              .where(Membership.team == team_id, Membership.role == "owner"))
-    return [outbox.Queued(key=f"{key}:{owner.id}"[:200], kind=KIND, subject=subject, body=body,
-                          type="email", address=owner.email) for owner in owners]
 
 
 def _payload(subject: str, body: str) -> dict:
