@@ -35,7 +35,7 @@ from models.clock import isoformat
 from models.db import serialized
 from models.incidents import announcements, lifecycle, messages
 from models.incidents.tables import Incident, IncidentStep
-from models.oncall import escalation
+from models.oncall import escalation, rosters
 from models.organisations import Team
 
 KIND = "incident"      # the outbox kind of incident notices (grouped by channel)
@@ -115,7 +115,7 @@ class _Run:
 
     def on_call(self, team_id) -> list:
         if team_id not in self._on_call:
-            self._on_call[team_id] = escalation.team_on_call(team_id, self.now)
+            self._on_call[team_id] = rosters.team_on_call(team_id, self.now)
         return self._on_call[team_id]
 
     def _tell(self, incident, step, assignee: dict, position: int) -> None:

@@ -1,18 +1,14 @@
-"""Who an incident's on-call assignees reach now: a team schedule's members on call, and an
-OCS schedule's tiers in escalation order, each with whoever is on call in it. Read by
-`models.incidents.notices` when it carries out a step; computed through the engine."""
+"""Who an incident's `ocs` assignees reach now: an OCS schedule's tiers in escalation order,
+each with whoever is on call in it (a team schedule's members on call are
+`rosters.team_on_call`). Read by `models.incidents.notices` when it carries out a step;
+computed through the engine."""
 from __future__ import annotations
 
 import dataclasses
 import uuid
 
-from models.oncall import engine, layers, rosters
+from models.oncall import engine, layers
 from models.oncall.tables import OcsSchedule, OcsTier
-
-
-def team_on_call(team_id, now) -> list[uuid.UUID]:
-    """The customers on call in the team's schedule at `now` (none without entries)."""
-    return rosters.team_on_call(team_id, now)
 
 
 @dataclasses.dataclass(frozen=True)

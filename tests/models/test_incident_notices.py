@@ -14,7 +14,7 @@ from models.incidents.tables import IncidentEvent, IncidentStep
 from models.outbox import Delivery
 from tests.factories.accounts import make_customer
 from tests.factories.organisations import caller_of, first_team
-from tests.factories.rosters import T0, channel
+from tests.factories.oncall import T0, channel
 from tests.jobs import held_jobs
 
 

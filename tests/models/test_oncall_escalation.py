@@ -9,7 +9,7 @@ import pytest
 
 from models.incidents.tables import IncidentEvent
 from models.oncall.tables import TeamScheduleEntry
-from tests.factories.rosters import T0, channel, entry, make_people, schedule
+from tests.factories.oncall import T0, channel, entry, make_people, schedule
 from tests.models.test_incident_notices import addresses, declare, move, run_due
 
 

@@ -9,7 +9,7 @@ import pytest
 from models.oncall import on_demand, rosters, shift_notices
 from models.oncall.tables import TeamScheduleEntry
 from models.outbox import Delivery
-from tests.factories.rosters import T0, channel, entry, make_people, schedule
+from tests.factories.oncall import T0, channel, entry, make_people, schedule
 from tests.jobs import held_jobs
 
 MINUTE = dt.timedelta(minutes=1)
