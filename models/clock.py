@@ -32,6 +32,12 @@ def set_offset(seconds: float) -> None:
     _offset_seconds = seconds
 
 
+def to_second(instant: dt.datetime) -> dt.datetime:
+    """The instant in UTC without its fraction of a second (on-call times are kept and
+    answered to the second)."""
+    return instant.astimezone(UTC).replace(microsecond=0)
+
+
 def isoformat(instant: dt.datetime | None) -> str | None:
     """RFC 3339 in UTC with `Z`, as every API answer writes times."""
     if instant is None:

@@ -9,6 +9,7 @@ number); queries are validated leniently, since every query value arrives as tex
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 import pydantic
@@ -34,6 +35,21 @@ def _no_nul(value: Any) -> Any:
         for item in value:
             _no_nul(item)
     return value
+
+
+def instant_between(first_year: int, last_year: int):
+    """A time in the years given (a year at the edge of the calendar cannot be moved to UTC
+    or computed on), answered in UTC; a time without a zone is UTC, as every time of this API."""
+    def check(value: dt.datetime) -> dt.datetime:
+        if not first_year <= value.year <= last_year:
+            raise ValueError(f"must fall in the years {first_year} to {last_year}")
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        try:
+            return value.astimezone(dt.timezone.utc)
+        except (OverflowError, ValueError):
+            raise ValueError("is out of range") from None
+    return Annotated[dt.datetime, pydantic.AfterValidator(check)]
 
 
 class Body(pydantic.BaseModel):

@@ -14,9 +14,10 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import AliasChoices, BeforeValidator, Field, StringConstraints
 
-from api.schemas.base import Body, Email, Query, Title
+from api.schemas.base import Body, Email, Query, Title, instant_between
 from models.channels.values import normalise
 from models.clock import isoformat as _isoformat
+from models.clock import to_second
 from models.errors import Invalid
 from models.oncall.layers import FIRST_YEAR, LAST_YEAR, MAX_ID, MAX_LAYERS, MAX_TIERS
 from models.oncall.timelines import STAT_FIELDS
@@ -28,22 +29,10 @@ TierRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 
 def isoformat(instant: dt.datetime | None) -> str | None:
     """The OCS API writes every time to the second (`2025-01-11T16:37:23Z`)."""
-    return _isoformat(instant.replace(microsecond=0)) if instant is not None else None
+    return _isoformat(to_second(instant)) if instant is not None else None
 
 
-def _instant(value: dt.datetime) -> dt.datetime:
-    """Naive times are UTC; years 2000 to 2200 (nothing on call lies outside them)."""
-    if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise ValueError(f"must fall in the years {FIRST_YEAR} to {LAST_YEAR}")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    try:
-        return value.astimezone(dt.timezone.utc)
-    except (OverflowError, ValueError):
-        raise ValueError("is out of range") from None
-
-
-Instant = Annotated[dt.datetime, pydantic.AfterValidator(_instant)]
+Instant = instant_between(FIRST_YEAR, LAST_YEAR)     # nothing on call lies outside them
 
 
 def _sure(value):

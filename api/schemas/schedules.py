@@ -3,26 +3,18 @@ and the answers. Whether the member belongs to the team needs the database, so i
 `models.oncall.team_schedules` that checks it."""
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated
 
 import pydantic
 from pydantic import Field, StringConstraints
 
-from api.schemas.base import Body, Query
+from api.schemas.base import Body, Query, instant_between
 from api.schemas.servers import Timezone
 from models.clock import isoformat
 
 
-def _instant(value: dt.datetime) -> dt.datetime:
-    """A time without a zone is UTC, as every time of this API; years 1970-9000 (a year at
-    the edge of the calendar cannot be moved to UTC or computed on)."""
-    if not 1970 <= value.year <= 9000:
-        raise ValueError("must be a time between the years 1970 and 9000")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
+InYears = instant_between(1970, 9000)
 
 
 def _each_once(values: list[int]) -> list[int]:
@@ -42,8 +34,8 @@ def _plus_sign(value):
     return value
 
 
-Instant = Annotated[dt.datetime, pydantic.AfterValidator(_instant),
-                    Field(description="RFC 3339, e.g. 2024-01-01T00:00:00Z (no zone: UTC)")]
+Instant = Annotated[InYears, Field(
+    description="RFC 3339, e.g. 2024-01-01T00:00:00Z (no zone: UTC)")]
 Time = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"),
                  Field(description="HH:MM:SS wall clock in the entry's time zone")]
 Months = Annotated[list[Annotated[int, Field(ge=1, le=12)]], Field(min_length=1, max_length=50),
@@ -97,8 +89,7 @@ class EntryUpdate(EntryFields):
 
 class EntryKey(Query):
     team_member_id: uuid.UUID
-    created_at: Annotated[dt.datetime, pydantic.BeforeValidator(_plus_sign),
-                          pydantic.AfterValidator(_instant)] = Field(
+    created_at: Annotated[InYears, pydantic.BeforeValidator(_plus_sign)] = Field(
         description="The entry's created_at, as answered")
 
 

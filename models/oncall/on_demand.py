@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from models.clock import isoformat
+from models.clock import isoformat, to_second
 from models.db import locked, serialized
 from models.errors import Conflict, Invalid, NotFound
 from models.oncall import engine, layers, ocs, rosters, shift_notices
@@ -113,7 +113,8 @@ def replace_shifts(caller, tier, items: list[dict], *, now) -> None:
     whole override list, so no `sure` check against the layers applies. Call it in a
     transaction."""
     problems = {}
-    items = [{**item, "start_at": _second(item["start_at"]), "end_at": _second(item["end_at"])}
+    items = [{**item, "start_at": to_second(item["start_at"]),
+              "end_at": to_second(item["end_at"])}
              for item in items]
     existing = {row.id for row in OnDemandShift.select(OnDemandShift.id)
                 .where(OnDemandShift.tier == tier.id)}
@@ -176,16 +177,11 @@ def _make_room(tier, start_at, end_at, *, sure: bool, excluding, now) -> None:
 
 
 def _span(start_at: dt.datetime, end_at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    start_at, end_at = _second(start_at), _second(end_at)
+    start_at, end_at = to_second(start_at), to_second(end_at)
     if start_at >= end_at:
         raise Invalid("An on-demand shift must end after it starts.",
                       fields={"end": "must be after start"})
     return start_at, end_at
-
-
-def _second(instant: dt.datetime) -> dt.datetime:
-    """Shifts are kept and answered to the second."""
-    return instant.astimezone(dt.timezone.utc).replace(microsecond=0)
 
 
 def _check_contact(caller, contact) -> None:

@@ -18,6 +18,7 @@ import peewee
 
 from models import organisations
 from models.accounts import get_customer
+from models.clock import to_second
 from models.db import database, serialized
 from models.errors import Conflict, Forbidden, Invalid, NotFound
 from models.oncall import engine, feeds, rosters, shift_notices
@@ -42,7 +43,7 @@ def create_entry(caller, team_id, fields: dict, now) -> TeamScheduleEntry:
     member = _member_of(team, fields["team_member_id"], "team_member_id")
     columns = _columns(fields)
     with serialized(), shift_notices.changes_told(rosters.team_roster(team), now=now):
-        return _at_free_second(team.id, member, _second(now), lambda at: TeamScheduleEntry.create(
+        return _at_free_second(team.id, member, to_second(now), lambda at: TeamScheduleEntry.create(
             team=team.id, customer=member, created_at=at, updated_at=now, **columns))
 
 
@@ -170,5 +171,3 @@ def _entry(team, team_member_id, created_at) -> TeamScheduleEntry:
     return entry
 
 
-def _second(instant: dt.datetime) -> dt.datetime:
-    return instant.astimezone(dt.timezone.utc).replace(microsecond=0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from models.clock import to_second
 from models.errors import Invalid
 from models.oncall import engine, ocs
 from models.oncall.contacts import Card, cards, known_contacts
@@ -18,15 +19,14 @@ from models.oncall.tables import OcsTier
 
 WINDOW = dt.timedelta(days=60)
 LONGEST_WINDOW = dt.timedelta(days=366)
-_UTC = dt.timezone.utc
 
 
 def window(now, since: dt.datetime | None = None,
            until: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
     """[since, until): by default from now (to the second) to 60 days on; a given `since`
     alone runs 60 days, a given `until` alone starts now. At most 366 days long."""
-    since = (since or now).astimezone(_UTC).replace(microsecond=0)
-    until = (until.astimezone(_UTC).replace(microsecond=0) if until else since + WINDOW)
+    since = to_second(since or now)
+    until = to_second(until) if until else since + WINDOW
     if until <= since:
         raise Invalid("The window must end after it starts.", fields={"until": "after since"})
     if until - since > LONGEST_WINDOW:
@@ -148,7 +148,7 @@ def schedule_stats(caller, schedule_id, *, timeframe_days: int, ordering: str, n
     shift (an on-demand shift: the tier's first layer's zone, else UTC); per tier, the hours
     nobody was on call. Contacts the layers name appear with zeros. Ties by contact id."""
     schedule = ocs.schedule_for(caller, schedule_id)
-    until = now.astimezone(_UTC).replace(microsecond=0)
+    until = to_second(now)
     since = until - dt.timedelta(days=timeframe_days)
     totals: dict[int, list] = {}
     uncovered = []
