@@ -138,14 +138,23 @@ def unseal(settings, sealed: str) -> str:
 
 # -- reacting to the monitor going down and up --------------------------------------------
 
-def on_state_change(change, *, now) -> None:
+def on_state_change(changes, *, now) -> None:
     """Opens one external incident per integration when a monitor goes down (none while one
-    is open), marks the open ones to resolve when it is up. Keyed by the change; safe to
-    repeat."""
-    if change.subject_type != "monitor":
+    is open), marks the open ones to resolve when it is up; the integrations of a batch's
+    monitors read in one query. Keyed by the change; safe to repeat."""
+    monitors = [c.subject_id for c in changes if c.subject_type == "monitor"]
+    if not monitors:
         return
-    integrations = list(MonitorIntegration.select().where(
-        MonitorIntegration.monitor == change.subject_id))
+    of_monitor: dict = {}
+    for integration in MonitorIntegration.select().where(
+            MonitorIntegration.monitor.in_(monitors)):
+        of_monitor.setdefault(str(integration.monitor_id), []).append(integration)
+    for change in changes:
+        if change.subject_type == "monitor":
+            _apply(change, of_monitor.get(str(change.subject_id), []), now=now)
+
+
+def _apply(change, integrations: list, *, now) -> None:
     for integration in integrations:
         open_ones = IntegrationIncident.select().where(
             IntegrationIncident.integration == integration.id,

@@ -76,23 +76,26 @@ def record_many(changes: list[tuple], *, now) -> list[uuid.UUID]:
     return handed
 
 
-# what else reacts to an overall change going down or up (a monitor's integrations): each
-# listener(change, now=...) runs in the rule run's transaction, once per change the rules
-# act on, so it is applied exactly when the change is marked applied; it must be keyed by
-# the change, as a failed run is run again
+# what else reacts to overall changes going down or up (a monitor's integrations): each
+# listener(changes, now=...) runs in the rule run's transaction, once per batch with the
+# changes the rules act on (a storm's thousands: a listener reads what it needs for all of
+# them at once), so it is applied exactly when the changes are marked applied; it must be
+# keyed by the change, as a failed run is run again
 _listeners: list[Callable] = []
 
 
 def on_change(listener: Callable) -> None:
-    """Registers `listener(change, now=...)` for overall changes (see `tell`)."""
+    """Registers `listener(changes, now=...)` for overall changes (see `tell`)."""
     if listener not in _listeners:
         _listeners.append(listener)
 
 
-def tell(change: StateChange, *, now) -> None:
-    """Hands a change the incident rules act on (down and current, or up) to the listeners."""
-    for listener in _listeners:
-        listener(change, now=now)
+def tell(changes: list[StateChange], *, now) -> None:
+    """Hands the changes a rule run acts on (down and current, or up), in their order, to the
+    listeners."""
+    if changes:
+        for listener in _listeners:
+            listener(changes, now=now)
 
 
 def time_in_states(subject_type: str, subject_id,

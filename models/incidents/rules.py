@@ -46,7 +46,7 @@ def _apply_to_changes(change_ids: list, *, now) -> int:
         described = subjects.describe_many((c.subject_type, c.subject_id) for c in changes)
         latest = _latest_changes(changes)
         scopes = _Scopes()
-        openings = []
+        openings, told = [], []
         for change in changes:
             subject_key = (change.subject_type, str(change.subject_id))
             subject = described.get(subject_key)
@@ -54,14 +54,15 @@ def _apply_to_changes(change_ids: list, *, now) -> int:
                 continue
             if change.to_status == "down" and latest[subject_key] <= change.changed_at:
                 openings.extend(_openings_for_change(change, subject, scopes))
-                state_changes.tell(change, now=now)
+                told.append(change)
             elif change.to_status == "up":     # (a later down of the batch opens after it)
-                state_changes.tell(change, now=now)
+                told.append(change)
                 lifecycle.resolve_open(
                     lifecycle.of_subject(change.subject_type, change.subject_id),
                     cause=f"Resolved: {subject['name']} is up again",
                     key=f"recovered:{change.id}", at=change.changed_at, now=now)
         lifecycle.open_many(openings, now=now)
+        state_changes.tell(told, now=now)
         return (StateChange.update(rules_applied_at=now)
                 .where(StateChange.id.in_([c.id for c in changes]),
                        StateChange.rules_applied_at.is_null())

@@ -66,7 +66,8 @@ def test_the_same_state_change_delivered_twice_opens_one_incident(broker, monito
         broker.get_actor("incidents.apply_rules").send(str(change_id))
         broker.get_actor("notifications.deliver").send(str(opening.id))
     assert rules.apply_to_change(change_id, now=clock.now()) is False
-    integrations.on_state_change(state_changes.StateChange.get_by_id(change_id), now=clock.now())
+    integrations.on_state_change([state_changes.StateChange.get_by_id(change_id)],
+                                  now=clock.now())
     drain(broker)
     assert change(monitor, "down", "t1") is None          # the same trigger records nothing
     drain(broker)
@@ -77,7 +78,7 @@ def test_the_same_state_change_delivered_twice_opens_one_incident(broker, monito
 def test_a_second_down_while_one_is_open_opens_nothing(broker, monitor, statuspage):
     change(monitor, "down", "t1")
     drain(broker)
-    integrations.on_state_change(state_changes.StateChange.get(), now=clock.now())
+    integrations.on_state_change([state_changes.StateChange.get()], now=clock.now())
     drain(broker)
     assert len(statuspage.received("/v1/pages/")) == 1
 
