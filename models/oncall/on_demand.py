@@ -112,18 +112,13 @@ def replace_shifts(caller, tier, items: list[dict], *, now) -> None:
     new, and shifts not named are deleted. The items may not overlap each other; they are the
     whole override list, so no `sure` check against the layers applies. Call it in a
     transaction."""
-    problems = {}
     items = [{**item, "start_at": to_second(item["start_at"]),
               "end_at": to_second(item["end_at"])}
              for item in items]
     existing = {row.id for row in OnDemandShift.select(OnDemandShift.id)
                 .where(OnDemandShift.tier == tier.id)}
-    known = known_contacts({item["contact"] for item in items}, caller.organisation_id)
+    problems = item_problems(items, caller.organisation_id)
     for n, item in enumerate(items):
-        if item["start_at"] >= item["end_at"]:
-            problems[f"on_demand.{n}.end"] = "must be after start"
-        if item["contact"] not in known:
-            problems[f"on_demand.{n}.contact"] = "no such contact here"
         if item.get("id") is not None and item["id"] not in existing:
             problems[f"on_demand.{n}.id"] = "no such on-demand shift in this tier"
     ordered = sorted(range(len(items)), key=lambda n: items[n]["start_at"])
@@ -182,6 +177,20 @@ def _span(start_at: dt.datetime, end_at: dt.datetime) -> tuple[dt.datetime, dt.d
         raise Invalid("An on-demand shift must end after it starts.",
                       fields={"end": "must be after start"})
     return start_at, end_at
+
+
+def item_problems(items: list[dict], organisation_id) -> dict:
+    """What is wrong with posted on-demand items `{start_at, end_at, contact}` one by one (a
+    PATCH's or a compute_tier's): an end not after its start, a contact not the
+    organisation's."""
+    problems = {}
+    known = known_contacts({item["contact"] for item in items}, organisation_id)
+    for n, item in enumerate(items):
+        if item["start_at"] >= item["end_at"]:
+            problems[f"on_demand.{n}.end"] = "must be after start"
+        if item["contact"] not in known:
+            problems[f"on_demand.{n}.contact"] = "no such contact here"
+    return problems
 
 
 def _check_contact(caller, contact) -> None:

@@ -13,8 +13,9 @@ import datetime as dt
 from models.clock import to_second
 from models.errors import Invalid
 from models.oncall import engine, ocs
-from models.oncall.contacts import Card, cards, known_contacts
+from models.oncall.contacts import Card, cards
 from models.oncall.layers import on_demand_of, parse_layers, tier_layers
+from models.oncall.on_demand import item_problems
 from models.oncall.tables import OcsTier
 
 WINDOW = dt.timedelta(days=60)
@@ -46,13 +47,7 @@ def preview(caller, ref, *, layers: list, on_demand: list[dict], since, until,
     ocs.tier_to_compute(caller, ref)
     since, until = window(now, since, until)
     parsed = parse_layers(layers, organisation_id=caller.organisation_id)
-    problems = {}
-    known = known_contacts({item["contact"] for item in on_demand}, caller.organisation_id)
-    for n, item in enumerate(on_demand):
-        if item["start_at"] >= item["end_at"]:
-            problems[f"on_demand.{n}.end"] = "must be after start"
-        if item["contact"] not in known:
-            problems[f"on_demand.{n}.contact"] = "no such contact here"
+    problems = item_problems(on_demand, caller.organisation_id)
     if problems:
         raise Invalid("Some on-demand shifts are invalid.", fields=problems)
     overrides = [engine.OnDemand(item.get("id"), item["contact"], item["start_at"],
