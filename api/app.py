@@ -8,14 +8,15 @@ import falcon
 
 from api.pipeline import build_app
 from api.resources import (accounts, acknowledgements, channels, customers, domains, health,
-                           heartbeats, incidents, integrations, monitors, ocs, rulesets, schedules,
-                           servers, services, statuspages, teams, webhooks)
+                           heartbeats, incidents, integrations, monitors, ocs, public_pages,
+                           rulesets, schedules, servers, services, statuspages, teams, webhooks)
 from models.heartbeats.stream import stream_for
 from models.incidents import webhooks as webhooks_domain
 
 
-def routes(settings, broker_check) -> list[tuple[str, object]]:
+def routes(settings, broker_check, page_cache=None) -> list[tuple[str, object]]:
     """The route table: the app and `/openapi.json` are both built from it."""
+    page_cache = page_cache or public_pages.PageCache(settings.status_page_cache_seconds)
     return [
         ("/v1/account", accounts.AccountCollection(settings)),
         ("/v1/account/confirmation-code", accounts.ConfirmationCode(settings)),
@@ -53,6 +54,7 @@ def routes(settings, broker_check) -> list[tuple[str, object]]:
         *ocs_routes(settings),
         *statuspage_routes(settings),
         ("/v1/domain/{domain}/cname", domains.DomainCname(settings)),
+        *public_page_routes(settings, page_cache),
         ("/v1/health-check", health.HealthCheck(broker_check, stream_for(settings),
                                                 webhooks_domain.stream_for(settings))),
     ]
@@ -174,6 +176,17 @@ def server_routes(settings) -> list[tuple[str, object]]:
     ]
 
 
+def public_page_routes(settings, cache) -> list[tuple[str, object]]:
+    page = "/status/{name}"
+    return [
+        (page, public_pages.PublicPage(settings, cache)),
+        (f"{page}/summary.json", public_pages.PublicPageJson(settings, cache)),
+        (f"{page}/feed.rss", public_pages.PublicFeed(settings, cache, "rss")),
+        (f"{page}/feed.atom", public_pages.PublicFeed(settings, cache, "atom")),
+        (f"{page}/login", public_pages.PublicLogin(settings, cache)),
+    ]
+
+
 def channel_routes(settings, prefix: str, kind: str) -> list[tuple[str, object]]:
     return [
         (f"{prefix}/notification-channel", channels.ChannelCollection(settings, kind)),
@@ -188,4 +201,7 @@ def channel_routes(settings, prefix: str, kind: str) -> list[tuple[str, object]]
 def create_app(settings, *, broker_check) -> falcon.App:
     """The API over `settings` (the domain layer configured for them by the caller);
     `broker_check()` raises when the broker cannot be reached (the health check)."""
-    return build_app(settings, routes(settings, broker_check), title="Pinghome API")
+    cache = public_pages.PageCache(settings.status_page_cache_seconds)
+    return build_app(settings, routes(settings, broker_check, cache), title="Pinghome API",
+                     middleware_first=[public_pages.StatusPageHost(settings),
+                                       public_pages.ForgetPagesOnWrite(cache)])

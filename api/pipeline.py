@@ -9,9 +9,11 @@ from api import errors, middleware, openapi
 VERSION = "0.1.0"
 
 
-def build_app(settings, table, *, title: str) -> falcon.App:
-    """A Falcon app with the shared pipeline, error shapes and `/openapi.json` over `table`."""
+def build_app(settings, table, *, title: str, middleware_first=()) -> falcon.App:
+    """A Falcon app with the shared pipeline (after `middleware_first`), error shapes and
+    `/openapi.json` over `table`."""
     app = falcon.App(middleware=[
+        *middleware_first,
         middleware.StripDefaultPrefix(),
         middleware.BodySizeLimit(settings.max_body_bytes),
         middleware.DatabaseConnection(),

@@ -71,6 +71,9 @@ class Settings:
     dns_servers: tuple[tuple[str, int], ...] = ()   # () = the system's resolvers
     dns_timeout_seconds: float = 3.0
     statuspage_api_url: str = "https://api.statuspage.io"
+    status_domain: str = ""                 # "" = pages are not served at <subdomain>.<it>
+    status_page_cache_seconds: float = 1.0  # how long a rendered public page is reused
+    status_password_rate_limit: str = "10/minute"
 
     @property
     def cname_target(self) -> str:
@@ -175,6 +178,11 @@ def load_settings(environ: dict | None = None) -> Settings:
         dns_timeout_seconds=reader.number("PINGHOME_DNS_TIMEOUT_SECONDS", 3.0, low=0.1, high=30),
         statuspage_api_url=(reader.url("PINGHOME_STATUSPAGE_API_URL", schemes={"http", "https"})
                             or "https://api.statuspage.io").rstrip("/"),
+        status_domain=reader.hostname("PINGHOME_STATUS_DOMAIN"),
+        status_page_cache_seconds=reader.number("PINGHOME_STATUS_PAGE_CACHE_SECONDS", 1.0,
+                                                low=0, high=60),
+        status_password_rate_limit=reader.rate("PINGHOME_STATUS_PASSWORD_RATE_LIMIT",
+                                               "10/minute"),
     )
     twilio = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)
     if any(twilio) and not all(twilio):

@@ -31,14 +31,14 @@ def component_statistics(component, *, now: dt.datetime) -> dict:
         "component_id": str(component.id), "name": component.name, "type": component.type,
         "status": shown.status, "status_since": isoformat(shown.since),
         "duration_seconds": round((now - shown.since).total_seconds()) if shown.since else None,
-        "uptime": _daily_uptime(component, first, now),
+        "uptime": daily_uptime(component, first, now),
         "open_incidents": [{"id": str(i.id), "name": i.name, "urgency": i.urgency,
                             "status": i.status, "created_at": isoformat(i.created_at)}
                            for i in incidents],
     }
 
 
-def _daily_uptime(component, first: dt.datetime, now: dt.datetime) -> list[dict]:
+def daily_uptime(component, first: dt.datetime, now: dt.datetime) -> list[dict]:
     days = [first + n * _DAY for n in range(DAYS)]
     percent: list = [None] * DAYS
     subject = component.subject_id
