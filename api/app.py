@@ -9,7 +9,8 @@ import falcon
 from api.pipeline import build_app
 from api.resources import (accounts, acknowledgements, channels, customers, domains, health,
                            heartbeats, incidents, integrations, monitors, ocs, public_pages,
-                           rulesets, schedules, servers, services, statuspages, teams, webhooks)
+                           rulesets, schedules, servers, services, statuspages, subscriptions,
+                           teams, webhooks)
 from models.heartbeats.stream import stream_for
 from models.incidents import webhooks as webhooks_domain
 
@@ -54,6 +55,10 @@ def routes(settings, broker_check, page_cache=None) -> list[tuple[str, object]]:
         *ocs_routes(settings),
         *statuspage_routes(settings),
         ("/v1/domain/{domain}/cname", domains.DomainCname(settings)),
+        ("/v1/subscriptions", subscriptions.SubscriptionCollection(settings)),
+        ("/v1/subscription/{token}", subscriptions.SubscriptionItem(settings)),
+        ("/v1/subscription/{token}/verification",
+         subscriptions.SubscriptionVerification(settings)),
         *public_page_routes(settings, page_cache),
         ("/v1/health-check", health.HealthCheck(broker_check, stream_for(settings),
                                                 webhooks_domain.stream_for(settings))),
@@ -184,6 +189,10 @@ def public_page_routes(settings, cache) -> list[tuple[str, object]]:
         (f"{page}/feed.rss", public_pages.PublicFeed(settings, cache, "rss")),
         (f"{page}/feed.atom", public_pages.PublicFeed(settings, cache, "atom")),
         (f"{page}/login", public_pages.PublicLogin(settings, cache)),
+        (f"{page}/subscribe", public_pages.PublicSubscribe(settings, cache)),
+        ("/subscribers/{token}/confirm", public_pages.SubscriberLink(settings, cache, "confirm")),
+        ("/subscribers/{token}/unsubscribe",
+         public_pages.SubscriberLink(settings, cache, "unsubscribe")),
     ]
 
 

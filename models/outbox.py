@@ -196,6 +196,9 @@ def deliver(delivery_id: str, *, transport: Transport, settings, now,
                       subject=subject, body=body, payload=payload,
                       signing_key=signing_key(settings, first.channel_id)
                       if first.channel_id else None)
+    render = _renderers.get(first.kind)
+    if render is not None:
+        message = render(message, settings)
     try:
         status = transport(message)
     except TransportError as exc:
@@ -225,11 +228,20 @@ GROUP_SHOWN = 50          # of which a mail or chat message spells out this many
 # kind -> what to do once its messages are sent or failed for good:
 # outcome(rows, status, error, now=...)
 _outcomes: dict[str, Callable] = {}
+_renderers: dict[str, Callable] = {}
 
 
 def on_outcome(kind: str, outcome: Callable) -> None:
     """Registers what the layer that queued messages of `kind` does with their outcome."""
     _outcomes[kind] = outcome
+
+
+def on_render(kind: str, render: Callable) -> None:
+    """Registers `render(message, settings) -> Message`, which completes each message of
+    `kind` when it is sent with what only the settings know (the installation's address,
+    links signed with its key): the layer that queues them may have no settings at hand (a
+    rule run's state-change listeners)."""
+    _renderers[kind] = render
 
 
 def _after_held(delivery_id, now) -> str:

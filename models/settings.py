@@ -74,6 +74,8 @@ class Settings:
     status_domain: str = ""                 # "" = pages are not served at <subdomain>.<it>
     status_page_cache_seconds: float = 1.0  # how long a rendered public page is reused
     status_password_rate_limit: str = "10/minute"
+    status_subscribe_rate_limit: str = "5/hour"            # confirmations asked, per address
+    status_subscribe_client_rate_limit: str = "30/hour"    # and per client
 
     @property
     def cname_target(self) -> str:
@@ -183,6 +185,10 @@ def load_settings(environ: dict | None = None) -> Settings:
                                                 low=0, high=60),
         status_password_rate_limit=reader.rate("PINGHOME_STATUS_PASSWORD_RATE_LIMIT",
                                                "10/minute"),
+        status_subscribe_rate_limit=reader.rate("PINGHOME_STATUS_SUBSCRIBE_RATE_LIMIT",
+                                                "5/hour"),
+        status_subscribe_client_rate_limit=reader.rate(
+            "PINGHOME_STATUS_SUBSCRIBE_CLIENT_RATE_LIMIT", "30/hour"),
     )
     twilio = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)
     if any(twilio) and not all(twilio):

@@ -21,7 +21,7 @@ from feedgen.feed import FeedGenerator
 
 from api.resources.base import Resource
 from models import clock, errors
-from models.statuspages import public
+from models.statuspages import public, subscribers
 
 LABELS = {"operational": "Operational", "under_maintenance": "Under maintenance",
           "degraded_performance": "Degraded performance", "partial_outage": "Partial outage",
@@ -112,13 +112,15 @@ class PublicPageBase(Resource):
         resp.data = rendered.body
 
     def _message(self, req, resp, page, status, title: str, text: str = "", *,
-                 password_form: bool = False, back: bool = False, error: bool = False):
+                 password_form: bool = False, back: bool = False, error: bool = False,
+                 base: str | None = None, action: str | None = None, action_label: str = ""):
         resp.status = status
         resp.content_type = falcon.MEDIA_HTML
         resp.cache_control = ["no-store"]
         resp.text = templates.get_template("message.html").render(
-            page=_branding(page), base=_base(req), title=title, text=text,
-            password_form=password_form, back=back, error=error)
+            page=_branding(page), base=_base(req) if base is None else base, title=title,
+            text=text, password_form=password_form, back=back, error=error, action=action,
+            action_label=action_label)
 
 
 class PublicPage(PublicPageBase):
@@ -185,6 +187,67 @@ class PublicLogin(PublicPageBase):
         resp.location = _base(req) or "/"
 
 
+class PublicSubscribe(PublicPageBase):
+    CUTS_BODY = False
+
+    def on_post(self, req, resp, name):
+        """The page's subscribe form: the address is asked to confirm (the same answer for
+        a new, a pending and a confirmed one)."""
+        page = self._page(name)
+        if not self._admitted(req, page):
+            return self._message(req, resp, page, falcon.HTTP_401, "This page is private",
+                                 "Enter the page's password to see it.", password_form=True)
+        try:
+            subscribers.subscribe(page, "email", _form(req).get("email", ""),
+                                  client_ip=req.remote_addr, settings=self.settings,
+                                  now=clock.now())
+        except errors.TooManyRequests:
+            return self._message(req, resp, page, falcon.HTTP_429, "Too many tries",
+                                 "Wait a while before you subscribe again.", back=True,
+                                 error=True)
+        except errors.Invalid as exc:
+            return self._message(req, resp, page, falcon.HTTP_422, "Not subscribed",
+                                 exc.message, back=True, error=True)
+        self._message(req, resp, page, falcon.HTTP_200, "Check your inbox",
+                      "If that address can be subscribed, a message asking you to confirm "
+                      "is on its way to it.", back=True)
+
+
+class SubscriberLink(PublicPageBase):
+    """The links a subscriber's messages carry: a GET shows a button (a mail scanner that
+    follows links changes nothing), its POST confirms or unsubscribes. A mail client's
+    one-click unsubscribe (RFC 8058) posts to the same address."""
+    CUTS_BODY = False
+    WORDS = {"confirm": ("Confirm your subscription", "Confirm", "Subscription confirmed",
+                         "You will be told when something changes."),
+             "unsubscribe": ("Stop the notices", "Unsubscribe", "Unsubscribed",
+                             "You will get no more notices of this page.")}
+
+    def __init__(self, settings, cache: PageCache, action: str):
+        super().__init__(settings, cache)
+        self.action = action
+
+    def on_get(self, req, resp, token):
+        page = self._subscriber(token).page
+        title, label, _, _ = self.WORDS[self.action]
+        self._message(req, resp, page, falcon.HTTP_200, f"{title} to {page.page_name or page.name}",
+                      base=f"/status/{page.subdomain}", action=req.path, action_label=label,
+                      back=True)
+
+    def on_post(self, req, resp, token):
+        page = self._subscriber(token).page
+        if self.action == "confirm":
+            subscribers.confirm(token, settings=self.settings, now=clock.now())
+        else:
+            subscribers.unsubscribe(token, settings=self.settings)
+        _, _, title, text = self.WORDS[self.action]
+        self._message(req, resp, page, falcon.HTTP_200, title, text,
+                      base=f"/status/{page.subdomain}", back=True)
+
+    def _subscriber(self, token: str):
+        return subscribers.subscriber_of(token, settings=self.settings)
+
+
 def _json(view: dict) -> Rendered:
     return Rendered(json.dumps(view, separators=(",", ":")).encode(), falcon.MEDIA_JSON)
 
@@ -239,7 +302,8 @@ class StatusPageHost:
     """Serves a page at its own address: a request whose Host is `<subdomain>.<status
     domain>` or a page's own domain goes to `/status/{that page}` (its paths under it), while
     the API's own paths pass as they are."""
-    PASS = ("/v1/", "/default/", "/api/", "/status/", "/badge/", "/openapi.json")
+    PASS = ("/v1/", "/default/", "/api/", "/status/", "/subscribers/", "/badge/",
+            "/openapi.json")
 
     def __init__(self, settings):
         self.settings = settings

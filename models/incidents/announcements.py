@@ -27,6 +27,7 @@ def opened_many(incidents, *, now) -> None:
                           {"reason": "reminder", "round": 1}))
         planned.extend((incident, *step) for step in steps)
     plan_many(planned, now=now)
+    _tell(incidents, "opened", now=now)
 
 
 def moved(incident, status: str, *, now) -> None:
@@ -34,6 +35,30 @@ def moved(incident, status: str, *, now) -> None:
     nothing (its pending escalations find it acknowledged and stop)."""
     if status == "resolved":
         plan(incident, [("resolved", now, {"reason": "resolved"})], now=now)
+    _tell([incident], "resolved" if status == "resolved" else "identified", now=now)
+
+
+def updated(incident, *, now) -> None:
+    """Its name, description, urgency or actions changed: only the listeners hear of it."""
+    _tell([incident], "updated", now=now)
+
+
+# who else hears of incidents opening and moving (the subscribers of the status pages whose
+# components their trigger-alerts name): listener(incidents, event, now=...) with `event`
+# one of opened, identified, updated, resolved, in the same transaction; it must be keyed by
+# incident and event, as the operation may run again
+_listeners: list = []
+
+
+def on_event(listener) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def _tell(incidents, event: str, *, now) -> None:
+    if incidents:
+        for listener in _listeners:
+            listener(list(incidents), event, now=now)
 
 
 def first_step(assignee: dict, *, now) -> tuple[str, dt.datetime, dict]:

@@ -137,6 +137,8 @@ def update_incident(caller, incident_id, fields: dict, *, now) -> Incident:
         record(incident, "updated", f"{', '.join(sorted(changes))} changed by "
                f"{caller.customer.name} {caller.customer.surname}", at=now,
                actor=caller.customer.id, data={"fields": sorted(changes)})
+        if changes.keys() & {"name", "description", "urgency", "actions"}:
+            announcements.updated(Incident.get_by_id(incident.id), now=now)
     status = fields.get("status")
     if status and status != incident.status:
         move(caller, incident.id, status, now=now)

@@ -20,7 +20,7 @@ import itsdangerous
 
 from models import ratelimit
 from models.clock import isoformat
-from models.errors import NotFound, Unauthenticated
+from models.errors import Invalid, NotFound, Unauthenticated
 from models.incidents.tables import Incident
 from models.statuspages import operations, statistics, status
 from models.statuspages.tables import STATUSES, StatusPage
@@ -50,6 +50,26 @@ def page_named(name: str) -> StatusPage:
     column = StatusPage.domain if "." in name else StatusPage.subdomain
     page = StatusPage.get_or_none(column == name, StatusPage.enabled == True)  # noqa: E712
     if page is None:
+        raise NotFound("No such status page.")
+    return page
+
+
+def subscribable_page(page_id, *, host: str, client_ip, cookie_of, settings) -> StatusPage:
+    """The enabled page a subscription is for: `page_id`, else the page the request's Host
+    addresses; `NotFound` for a private page the client is not admitted to (`cookie_of(page)`:
+    its admission cookie), as for one that does not exist."""
+    if page_id is None:
+        name = page_for_host(host, settings)
+        if name is None:
+            raise Invalid("Name the status page.",
+                          fields={"statuspage_id": "required (the request did not come to a "
+                                                   "page's address)"})
+        page = page_named(name)
+    else:
+        page = StatusPage.get_or_none(StatusPage.id == page_id,
+                                      StatusPage.enabled == True)  # noqa: E712
+    if page is None or not admits(page, client_ip=client_ip, cookie=cookie_of(page),
+                                  settings=settings):
         raise NotFound("No such status page.")
     return page
 

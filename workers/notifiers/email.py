@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from models.outbox import Message, TransportError
 
 log = logging.getLogger(__name__)
+LIST_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post")   # the only ones a message sets
 
 
 def send(message: Message, *, settings) -> str:
@@ -18,14 +19,17 @@ def send(message: Message, *, settings) -> str:
     message sent again (a worker killed after the server accepted it) from a new one."""
     try:
         return send_mail(settings, message.address, message.subject, message.body,
-                         message_id=f"<{message.delivery_id}@pinghome>")
+                         message_id=f"<{message.delivery_id}@pinghome>",
+                         headers=(message.payload or {}).get("headers"))
     except (OSError, smtplib.SMTPException) as exc:
         raise TransportError(f"SMTP: {exc}") from exc
 
 
-def send_mail(settings, to_address: str, subject: str, body: str, *, message_id: str) -> str:
+def send_mail(settings, to_address: str, subject: str, body: str, *, message_id: str,
+              headers: dict | None = None) -> str:
     """Sends one message over `SMTP_URL`, or logs it when there is none; answers "sent" or
-    "logged". Raises `OSError` or `smtplib.SMTPException` when the server refuses."""
+    "logged". `headers`: the `List-Unsubscribe` ones, where the message has them. Raises
+    `OSError` or `smtplib.SMTPException` when the server refuses."""
     if not settings.smtp_url:
         log.info("mail (no SMTP_URL set) to %s: %s\n%s", to_address, subject, body)
         return "logged"
@@ -37,6 +41,9 @@ def send_mail(settings, to_address: str, subject: str, body: str, *, message_id:
     message["Subject"] = subject
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = message_id
+    for name in LIST_HEADERS:
+        if (headers or {}).get(name):
+            message[name] = headers[name]
     message.set_content(body)
     host = parts.hostname or "localhost"
     if parts.scheme == "smtps":
