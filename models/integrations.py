@@ -1,5 +1,11 @@
 """Uptime monitor integrations (endpoints 64-67): a monitor tells an Atlassian Statuspage
-page when it goes down and when it is back.
+page when it goes down and when it is back, or moves components of one of our own pages.
+
+An integration of type `pinghome` names one of the organisation's status pages
+(`integration`) and components of it (`items`); it stores no state and sends nothing: while
+the monitor is down those components show `major_outage`, as if they followed it
+(`models.statuspages.status` reads them in one query), and the page's subscribers hear of it.
+So one list of integrations drives both kinds of page.
 
 An integration of type `statuspageIo` names the page (`page_id`, the API's `integration`),
 its components (`component_ids`, the API's `items`) and an API key, kept sealed with the
@@ -30,11 +36,15 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from models import outbox, state_changes
 from models.db import JSONField, UtcDateTimeField, UUIDModel
-from models.errors import NotFound
+from models.errors import Invalid, NotFound
 from models.monitors import operations as monitors
 from models.monitors.tables import Monitor
+from models.organisations import Team
+from models.services import Service
+from models.statuspages.tables import Component, StatusPage
 
-TYPES = ("statuspageIo",)
+TYPES = ("statuspageIo", "pinghome")
+STATUSPAGE, PINGHOME = TYPES
 OPEN, RESOLVE = "statuspage.open", "statuspage.resolve"
 TRANSPORT = "statuspage"
 
@@ -77,11 +87,17 @@ def list_integrations(caller, monitor_id) -> list[MonitorIntegration]:
 def create_integration(caller, monitor_id, fields: dict, *, settings, now) -> MonitorIntegration:
     """Adds an integration to a monitor the caller manages; the API key is sealed."""
     monitor = monitors.monitor_for(caller, monitor_id, "manager")
+    if fields["type"] == PINGHOME:
+        _check_own_page(monitor, fields["integration"], fields["items"])
+    elif not fields.get("api_key"):
+        raise Invalid("A Statuspage integration needs the page's API key.",
+                      fields={"api_key": "required for type statuspageIo"})
     return MonitorIntegration.create(
         monitor=monitor.id, type=fields["type"], page_id=fields["integration"],
         component_ids=list(fields["items"]), name=fields.get("name"),
         status=fields.get("status") or "investigating", message=fields.get("message"),
-        sealed_api_key=seal(settings, fields["api_key"]), created_at=now, updated_at=now)
+        sealed_api_key=seal(settings, fields["api_key"]) if fields.get("api_key") else "",
+        created_at=now, updated_at=now)
 
 
 def update_integration(caller, monitor_id, integration_id, fields: dict, *, settings,
@@ -96,9 +112,50 @@ def update_integration(caller, monitor_id, integration_id, fields: dict, *, sett
             integration.sealed_api_key = seal(settings, value)
         elif field in columns and (value is not None or field in ("name", "message")):
             setattr(integration, columns[field], list(value) if field == "items" else value)
+    if integration.type == PINGHOME:
+        _check_own_page(Monitor.get_by_id(integration.monitor_id), integration.page_id,
+                        integration.component_ids)
+    elif not integration.sealed_api_key:
+        raise Invalid("A Statuspage integration needs the page's API key.",
+                      fields={"api_key": "required for type statuspageIo"})
     integration.updated_at = now
     integration.save()
     return integration
+
+
+def _check_own_page(monitor, page_id, component_ids) -> None:
+    """A `pinghome` integration names a page of the monitor's organisation and components
+    of that page; `Invalid` otherwise (another organisation's page is as unknown)."""
+    page = (StatusPage.select().join(Team, on=(Team.organisation == StatusPage.organisation))
+            .join(Service, on=(Service.team == Team.id))
+            .where(StatusPage.id == _uuid(page_id), Service.id == monitor.service_id).first())
+    if page is None:
+        raise Invalid("No such status page in the organisation.",
+                      fields={"integration": "must be the id of one of the organisation's "
+                                             "status pages"})
+    wanted = {_uuid(c) for c in component_ids}
+    found = {c.id for c in Component.select(Component.id).where(
+        Component.page == page.id, Component.id.in_([c for c in wanted if c]))}
+    if None in wanted or found != wanted:
+        raise Invalid("Some items are not components of that page.",
+                      fields={"items": "must be ids of the page's components"})
+
+
+def _uuid(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def components_following(monitor_ids) -> dict[str, list[str]]:
+    """The components (ids) that `pinghome` integrations make follow each monitor."""
+    found: dict[str, list[str]] = {}
+    for integration in MonitorIntegration.select(
+            MonitorIntegration.monitor, MonitorIntegration.component_ids).where(
+            MonitorIntegration.type == PINGHOME, MonitorIntegration.monitor.in_(list(monitor_ids))):
+        found.setdefault(str(integration.monitor_id), []).extend(integration.component_ids)
+    return found
 
 
 def delete_integration(caller, monitor_id, integration_id) -> None:
@@ -147,7 +204,7 @@ def on_state_change(changes, *, now) -> None:
         return
     of_monitor: dict = {}
     for integration in MonitorIntegration.select().where(
-            MonitorIntegration.monitor.in_(monitors)):
+            MonitorIntegration.monitor.in_(monitors), MonitorIntegration.type == STATUSPAGE):
         of_monitor.setdefault(str(integration.monitor_id), []).append(integration)
     for change in changes:
         if change.subject_type == "monitor":

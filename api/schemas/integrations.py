@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints
 from api.schemas.base import Body, Title
 from models.clock import isoformat
 
-IntegrationType = Literal["statuspageIo"]
+IntegrationType = Literal["statuspageIo", "pinghome"]
 # the statuses Statuspage opens an incident with (`resolved` is what recovery sends)
 OpeningStatus = Literal["investigating", "identified", "monitoring"]
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
@@ -34,10 +34,12 @@ class IntegrationFields(Body):
 
 
 class IntegrationCreate(IntegrationFields):
+    """`statuspageIo`: `integration` is the Statuspage page id, `items` its component ids,
+    `api_key` required. `pinghome`: one of the organisation's status pages and components of
+    it, no key."""
     type: IntegrationType
     integration: ExternalId
     items: Components
-    api_key: ApiKey
 
 
 class IntegrationUpdate(IntegrationFields):

@@ -2,8 +2,9 @@
 
 A component shows the worst (in `STATUSES` order) of: its subject's state (down ->
 `major_outage`; an uptime monitor down in some of its regions only -> `partial_outage`), the
-open incidents whose `trigger-alerts` settings name it (by urgency, until they resolve), and
-its monitor's maintenance window (`under_maintenance`; in a window the monitor's own failures
+open incidents whose `trigger-alerts` settings name it (by urgency, until they resolve), the
+`pinghome` integrations of monitors down now that name it (`major_outage`), and its
+monitor's maintenance window (`under_maintenance`; in a window the monitor's own failures
 count for nothing, as they count no downtime). A `manual` component shows the status it was
 set to, and still the incidents that name it.
 """
@@ -14,6 +15,7 @@ import datetime as dt
 
 from models.heartbeats.tables import Heartbeat
 from models.incidents.tables import Incident
+from models.integrations import PINGHOME, MonitorIntegration
 from models.monitors import maintenance
 from models.monitors.tables import Monitor, RegionState
 from models.servers.tables import Server
@@ -35,10 +37,11 @@ def statuses(components: list, organisation_id, *, now: dt.datetime) -> dict[str
     and one for the organisation's open incidents, whatever the number of components)."""
     subjects = _subject_states(components, now)
     incidents = _naming_incidents(components, organisation_id)
+    integrated = _integrated_down(components)
     shown = {}
     for component in components:
         key = str(component.id)
-        causes = list(incidents.get(key, []))
+        causes = list(incidents.get(key, [])) + integrated.get(key, [])
         if component.type == "manual":
             causes.append((component.manual_status, None, None))
         elif component.subject_id is not None:
@@ -85,6 +88,24 @@ def _monitor_state(monitor, partly: dict, now) -> tuple:
     if str(monitor.id) in partly:
         return ("partial_outage", partly[str(monitor.id)], None)
     return ("operational", monitor.status_changed_at, None)
+
+
+def _integrated_down(components: list) -> dict[str, list[tuple]]:
+    """The components that `pinghome` integrations of monitors down now name (one query)."""
+    pages = list({str(component.page_id) for component in components})
+    found: dict[str, list[tuple]] = {}
+    if not pages:
+        return found
+    query = (MonitorIntegration.select(MonitorIntegration.component_ids,
+                                       Monitor.status_changed_at)
+             .join(Monitor).where(MonitorIntegration.type == PINGHOME,
+                                  MonitorIntegration.page_id.in_(pages),
+                                  Monitor.status == "down", Monitor.enabled == True))  # noqa: E712
+    for row in query.objects():
+        for component_id in row.component_ids:
+            found.setdefault(component_id, []).append(
+                ("major_outage", row.status_changed_at, None))
+    return found
 
 
 def _partly_down(monitor_ids) -> dict[str, dt.datetime | None]:

@@ -11,7 +11,8 @@ The token in the links is the subscriber's id signed with the installation's key
 id, and the old links are void. It both confirms and unsubscribes (DESIGN.md).
 
 Confirmed subscribers are told, through the outbox, when a component of their page goes down
-or comes back (its monitor, heartbeat or server changes state) and when an incident whose
+or comes back (its monitor, heartbeat or server changes state, or a monitor whose `pinghome`
+integration names it) and when an incident whose
 `trigger-alerts` name one of the page's components opens, is identified (acknowledged),
 changes or resolves. Each notice is keyed by subscriber and event, so a redelivered change
 or a step run again tells nobody twice; every one carries the unsubscribe link, in mail also
@@ -25,7 +26,7 @@ import uuid
 import itsdangerous
 import peewee
 
-from models import outbox, ratelimit, state_changes
+from models import integrations, outbox, ratelimit, state_changes
 from models.db import UtcDateTimeField, UUIDModel
 from models.channels import values
 from models.errors import Invalid, NotFound
@@ -56,8 +57,9 @@ class Subscriber(UUIDModel):
 def subscribe(page: StatusPage, channel_type: str, channel_value: str, *, client_ip,
               settings, now) -> None:
     """Asks `channel_value` to confirm a subscription to `page` (again at each request while
-    it is pending: the rate limits bound them); nothing is sent to a confirmed subscriber. `Invalid` for a page that takes none,
-    `TooManyRequests` past the limits per address and per client."""
+    it is pending: the rate limits bound them); nothing is sent to a confirmed subscriber.
+    `Invalid` for a page that takes none, `TooManyRequests` past the limits per address and
+    per client."""
     if not page.subscription_enabled:
         raise Invalid("This status page takes no subscriptions.",
                       code="subscriptions_disabled")
@@ -142,6 +144,14 @@ def on_state_change(changes, *, now) -> None:
     followers: dict[tuple, list] = {}
     for component in _told_components().where(Component.subject_id.in_(list(wanted))):
         followers.setdefault((component.type, str(component.subject_id)), []).append(component)
+    integrated = integrations.components_following(
+        [c.subject_id for c in changes if c.subject_type == "monitor"])
+    named = {uuid.UUID(c) for found in integrated.values() for c in found}
+    if named:
+        by_id = {str(c.id): c for c in _told_components().where(Component.id.in_(list(named)))}
+        for monitor_id, component_ids in integrated.items():
+            followers.setdefault(("resource", monitor_id), []).extend(
+                by_id[c] for c in component_ids if c in by_id)
     if not followers:
         return
     audience = _audience({c.page_id for found in followers.values() for c in found})
@@ -150,7 +160,9 @@ def on_state_change(changes, *, now) -> None:
         by_page: dict = {}
         for component in followers.get((SUBJECT_COMPONENTS.get(change.subject_type),
                                         str(change.subject_id)), []):
-            by_page.setdefault(component.page_id, []).append(component.name)
+            names = by_page.setdefault(component.page_id, [])
+            if component.name not in names:
+                names.append(component.name)
         down = change.to_status == "down"
         for page_id, names in by_page.items():
             page, subscribers = audience[page_id]

@@ -154,3 +154,65 @@ def test_deleting_the_monitor_deletes_its_integrations(client, cast, monitor):
     assert client.simulate_delete(f"/v1/resource/{monitor.id}",
                                   headers=bearer(cast.alice_token)).status_code == 200
     assert MonitorIntegration.select().count() == 0
+
+
+# -- `pinghome`: one of our own pages' components -------------------------------------------
+
+def own_page(cast, **fields):
+    from tests.factories.statuspages import make_page
+    return make_page(cast.alice, components=[{"name": "Shop", "type": "manual"},
+                                             {"name": "Search", "type": "manual"}], **fields)
+
+
+def pinghome_fields(page, *components):
+    ids = [str(c.id) for c in page.components.order_by(page.components.model.position)]
+    return {"type": "pinghome", "integration": str(page.id),
+            "items": list(components) or ids[:1]}
+
+
+def shown(client, cast, page) -> list[str]:
+    found = client.simulate_get(f"/v1/statuspage/{page.id}/components",
+                                headers=bearer(cast.bob_token)).json
+    return [c["status"] for c in found["data"]]
+
+
+def test_a_pinghome_integration_moves_the_components_it_names_with_the_monitor(
+        client, cast, monitor):
+    from models.monitors.tables import Monitor
+    from tests.api.test_status_pages import go_down
+    page = own_page(cast)
+    response = client.simulate_post(path(monitor), json=pinghome_fields(page),
+                                    headers=bearer(cast.alice_token))
+    assert response.status_code == 201, response.json
+    assert response.json["type"] == "pinghome" and response.json["has_api_key"] is False
+    assert shown(client, cast, page) == ["operational", "operational"]
+    go_down(monitor)
+    assert shown(client, cast, page) == ["major_outage", "operational"]
+    Monitor.update(status="up").where(Monitor.id == monitor.id).execute()
+    assert shown(client, cast, page) == ["operational", "operational"]
+
+
+def test_a_pinghome_integration_names_the_organisations_page_and_its_components(
+        client, cast, monitor, settings):
+    page = own_page(cast)
+    other = own_page(make_cast(settings))
+    elsewhere = own_page(cast)
+    foreign_component = str(elsewhere.components.get().id)
+    for fields, bad in [(pinghome_fields(other), "integration"),
+                        ({**pinghome_fields(page), "integration": str(uuid.uuid4())},
+                         "integration"),
+                        ({**pinghome_fields(page), "integration": "not-a-uuid"}, "integration"),
+                        (pinghome_fields(page, foreign_component), "items"),
+                        (pinghome_fields(page, "ggs24084vt79"), "items")]:
+        response = client.simulate_post(path(monitor), json=fields,
+                                        headers=bearer(cast.alice_token))
+        assert response.status_code == 422, (fields, response.json)
+        assert bad in response.json["error"]["fields"]
+    created = client.simulate_post(path(monitor), json=pinghome_fields(page),
+                                   headers=bearer(cast.alice_token)).json
+    response = client.simulate_put(path(monitor, created["id"]), headers=bearer(cast.alice_token),
+                                   json={"items": [foreign_component]})
+    assert response.status_code == 422 and "items" in response.json["error"]["fields"]
+    response = client.simulate_put(path(monitor, created["id"]), headers=bearer(cast.alice_token),
+                                   json={"type": "statuspageIo"})       # and no key given
+    assert response.status_code == 422 and "api_key" in response.json["error"]["fields"]

@@ -212,9 +212,11 @@ def test_a_webhook_subscriber_hears_of_incidents_naming_the_page(
     lifecycle.move(caller_of(cast.alice), incident.id, "acknowledged", now=clock.now())
     lifecycle.move(caller_of(cast.alice), incident.id, "resolved", now=clock.now())
     drain(broker)
-    events = [r.json() for r in webhook_sink.received("/hooks/status")][1:]
-    assert [e["event"] for e in events] == ["incident.opened", "incident.identified",
-                                            "incident.resolved"]
+    webhook_sink.wait_for("/hooks/status", 4)
+    order = ["incident.opened", "incident.identified", "incident.resolved"]
+    events = sorted([r.json() for r in webhook_sink.received("/hooks/status")][1:],
+                    key=lambda e: order.index(e["event"]))     # sent in parallel
+    assert [e["event"] for e in events] == order
     assert events[0]["incident"]["name"] == "Checkout errors"
     assert events[0]["components"] == ["Checkout"]
     assert events[0]["page"]["name"] == "Acme Cloud"
@@ -243,3 +245,18 @@ def test_the_subscribe_form_and_the_links_work_without_javascript(public, page, 
     bad = public.simulate_post(f"/status/{page.subdomain}/subscribe", body="email=nobody",
                                headers={"content-type": "application/x-www-form-urlencoded"})
     assert bad.status_code == 422 and "email" in bad.text
+
+
+def test_a_component_a_pinghome_integration_names_tells_its_subscribers(
+        client, broker, settings, cast, page, smtp_sink):
+    from models import integrations
+    other = make_monitor(make_service(cast.team), name="Payment gateway")
+    payments = page.components.where(page.components.model.name == "Payments").get()
+    integrations.create_integration(caller_of(cast.alice), other.id, {
+        "type": "pinghome", "integration": str(page.id), "items": [str(payments.id)]},
+        settings=settings, now=clock.now())
+    confirmed(client, page, smtp_sink)
+    change(other, "down", "t1")
+    drain(broker)
+    [down] = smtp_sink.wait_for(ADDRESS)
+    assert down.subject == "[Acme Cloud] Payments: major outage"
