@@ -23,7 +23,7 @@ from models.clock import isoformat
 from models.errors import Invalid, NotFound, Unauthenticated
 from models.incidents.tables import Incident
 from models.statuspages import operations, statistics, status
-from models.statuspages.tables import STATUSES, StatusPage
+from models.statuspages.tables import StatusPage
 
 HISTORY_DAYS = 14
 ADMISSION_SECONDS = 30 * 24 * 3600
@@ -164,8 +164,7 @@ def view(page: StatusPage, *, now: dt.datetime) -> dict:
     for component, item in zip(components, listed):
         by_group.setdefault(str(component.group_id) if component.group_id else None,
                             []).append(item)
-    overall = max((item["status"] for item in listed), key=STATUSES.index,
-                  default="operational")
+    overall = status.worst(item["status"] for item in listed)
     incidents = _incidents(page, components, now)
     return {
         "page": {
@@ -180,8 +179,8 @@ def view(page: StatusPage, *, now: dt.datetime) -> dict:
         "status": overall, "headline": HEADLINES[overall],
         "components": by_group.get(None, []),
         "groups": [{"id": str(group.id), "name": group.name,
-                    "status": max((item["status"] for item in by_group.get(str(group.id), [])),
-                                  key=STATUSES.index, default="operational"),
+                    "status": status.worst(item["status"]
+                                           for item in by_group.get(str(group.id), [])),
                     "components": by_group.get(str(group.id), [])} for group in groups],
         "maintenance": [item["name"] for item in listed
                         if item["status"] == "under_maintenance"],

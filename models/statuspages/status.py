@@ -54,6 +54,12 @@ def statuses(components: list, organisation_id, *, now: dt.datetime) -> dict[str
     return shown
 
 
+def worst(found) -> str:
+    """The worst of the statuses `found` (in `STATUSES` order); `operational` for none: what
+    a page or a group shows overall."""
+    return max(found, key=STATUSES.index, default="operational")
+
+
 def status_of(component, *, now: dt.datetime) -> Shown:
     return statuses([component], component.page.organisation_id, now=now)[str(component.id)]
 
