@@ -7,10 +7,10 @@ from __future__ import annotations
 import falcon
 
 from api.pipeline import build_app
-from api.resources import (accounts, acknowledgements, channels, customers, domains, health,
-                           heartbeats, incidents, integrations, monitors, ocs, public_pages,
-                           rulesets, schedules, servers, services, statuspages, subscriptions,
-                           teams, webhooks)
+from api.resources import (accounts, acknowledgements, badges, channels, customers, domains,
+                           health, heartbeats, incidents, integrations, monitors, ocs,
+                           public_pages, rulesets, schedules, servers, services, statuspages,
+                           subscriptions, teams, webhooks)
 from models.heartbeats.stream import stream_for
 from models.incidents import webhooks as webhooks_domain
 
@@ -60,6 +60,7 @@ def routes(settings, broker_check, page_cache=None) -> list[tuple[str, object]]:
         ("/v1/subscription/{token}/verification",
          subscriptions.SubscriptionVerification(settings)),
         *public_page_routes(settings, page_cache),
+        *badge_routes(settings, page_cache),
         ("/v1/health-check", health.HealthCheck(broker_check, stream_for(settings),
                                                 webhooks_domain.stream_for(settings))),
     ]
@@ -194,6 +195,11 @@ def public_page_routes(settings, cache) -> list[tuple[str, object]]:
         ("/subscribers/{token}/unsubscribe",
          public_pages.SubscriberLink(settings, cache, "unsubscribe")),
     ]
+
+
+def badge_routes(settings, cache) -> list[tuple[str, object]]:
+    """SVG badges: a public page's by its name (see `models.badges`)."""
+    return [("/badge/status/{name}.svg", badges.PageBadge(settings, cache))]
 
 
 def channel_routes(settings, prefix: str, kind: str) -> list[tuple[str, object]]:

@@ -190,6 +190,12 @@ def view(page: StatusPage, *, now: dt.datetime) -> dict:
     }
 
 
+def overall_status(page: StatusPage, *, now: dt.datetime) -> str:
+    """The `status` that `view` answers, without the rest of the view (uptime, incidents)."""
+    _, _, shown = operations.contents(page, now=now)
+    return status.worst(item.status for item in shown.values())
+
+
 def _component(component, shown, days: list | None) -> dict:
     days = days or []
     known = [day["uptime_percent"] for day in days if day["uptime_percent"] is not None]
