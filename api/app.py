@@ -75,6 +75,7 @@ def monitor_routes(settings) -> list[tuple[str, object]]:
         (f"{item}/regions", monitors.MonitorRegions(settings)),
         (f"{item}/statistic", monitors.MonitorStatistic(settings)),
         (f"{item}/state-changed-logs", monitors.MonitorStateLog(settings)),
+        (f"{item}/badges", badges.MonitorBadgeUrls(settings)),
         (f"{item}/integrations", integrations.IntegrationList(settings)),
         (f"{item}/integration", integrations.IntegrationCollection(settings)),
         (f"{item}/integration/{{integration_id:uuid}}", integrations.IntegrationItem(settings)),
@@ -97,6 +98,8 @@ def heartbeat_routes(settings) -> list[tuple[str, object]]:
         (item, heartbeats.HeartbeatItem(settings)),
         (f"{item}/statistic", heartbeats.HeartbeatStatistic(settings)),
         (f"{item}/events", heartbeats.HeartbeatEvents(settings)),
+        # the gateway's GET /v1/heartbeat/{id} is a signal; this path is the API's alone
+        (f"{item}/badges", badges.HeartbeatBadgeUrls(settings)),
         ("/v1/service/{service_id:uuid}/heartbeats", heartbeats.ServiceHeartbeats(settings)),
     ]
 
@@ -198,8 +201,14 @@ def public_page_routes(settings, cache) -> list[tuple[str, object]]:
 
 
 def badge_routes(settings, cache) -> list[tuple[str, object]]:
-    """SVG badges: a public page's by its name (see `models.badges`)."""
-    return [("/badge/status/{name}.svg", badges.PageBadge(settings, cache))]
+    """SVG badges: a public page's by its name, a monitor's or heartbeat's at a signed
+    address (see `models.badges`)."""
+    found = [("/badge/status/{name}.svg", badges.PageBadge(settings, cache))]
+    for kind in ("monitor", "heartbeat"):
+        for shows in ("status", "uptime"):
+            found.append((f"/badge/{kind}/{{subject_id:uuid}}/{{signature}}/{shows}.svg",
+                          badges.SubjectBadge(settings, cache, kind, shows)))
+    return found
 
 
 def channel_routes(settings, prefix: str, kind: str) -> list[tuple[str, object]]:

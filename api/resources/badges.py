@@ -1,5 +1,7 @@
 """Status badges (SVG) under `/badge/...` for READMEs: a public status page's at
-`/badge/status/{page}.svg`.
+`/badge/status/{page}.svg`, a monitor's and a heartbeat's at signed addresses
+(`/badge/{kind}/{id}/{signature}/status.svg` and `uptime.svg`) that a member reads from
+`GET /v1/resource/{id}/badges` and `GET /v1/heartbeat/{id}/badges`.
 
 A rendered badge is reused like a rendered page (`PageCache`: for a moment, dropped on any
 write this process serves); browsers and image proxies may keep it a minute.
@@ -13,6 +15,8 @@ import falcon
 from api.resources.base import Resource
 from api.resources.public_pages import PageCache, Rendered, templates
 from models import badges, clock
+from models.heartbeats import operations as heartbeats
+from models.monitors import operations as monitors
 
 MAX_AGE_SECONDS = 60
 SVG = "image/svg+xml; charset=utf-8"
@@ -52,6 +56,37 @@ class PageBadge(_BadgeResource):
         """A public status page's overall status as an SVG badge (404 for a private page)."""
         self._answer(req, resp, ("page", name),
                      lambda now: badges.page_badge(name, now=now))
+
+
+class SubjectBadge(_BadgeResource):
+    def __init__(self, settings, cache: PageCache, kind: str, shows: str):
+        super().__init__(settings, cache)
+        self.kind, self.shows = kind, shows
+        self.say = badges.status_badge if shows == "status" else badges.uptime_badge
+
+    def on_get(self, req, resp, subject_id, signature):
+        """A monitor's or heartbeat's status or 30-day uptime as an SVG badge, at the signed
+        address its `/badges` endpoint tells (404 for a wrong signature)."""
+        subject = badges.subject_signed(self.kind, subject_id, signature,
+                                        settings=self.settings)
+        self._answer(req, resp, (self.kind, str(subject_id), self.shows),
+                     lambda now: self.say(subject, now=now))
+
+
+class MonitorBadgeUrls(Resource):
+    def on_get(self, req, resp, monitor_id):
+        """The addresses of the monitor's badges (`status`, 30-day `uptime`), to embed where
+        no one signs in (a README): anyone with an address sees that badge."""
+        monitor = monitors.monitor_for(req.context.caller, monitor_id)
+        resp.media = badges.urls("monitor", monitor.id, settings=self.settings)
+
+
+class HeartbeatBadgeUrls(Resource):
+    def on_get(self, req, resp, heartbeat_id):
+        """The addresses of the heartbeat's badges (`status`, 30-day `uptime`), to embed
+        where no one signs in (a README): anyone with an address sees that badge."""
+        heartbeat = heartbeats.heartbeat_for(req.context.caller, heartbeat_id)
+        resp.media = badges.urls("heartbeat", heartbeat.id, settings=self.settings)
 
 
 def render(badge: badges.Badge) -> Rendered:
