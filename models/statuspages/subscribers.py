@@ -137,8 +137,9 @@ def on_state_change(changes, *, now) -> None:
     """A monitor, heartbeat or server that went down or came up: the confirmed subscribers
     of every page with a component following it are told, once per subscriber and change
     (a page with two components following it sends one notice naming both)."""
-    wanted = {c.subject_id for c in changes
-              if c.subject_type in SUBJECT_COMPONENTS and c.to_status in ("down", "up")}
+    changes = [c for c in changes if c.subject_type in SUBJECT_COMPONENTS and (
+        c.to_status == "down" or (c.to_status == "up" and c.from_status == "down"))]
+    wanted = {c.subject_id for c in changes}       # (a first check coming up is no news)
     if not wanted:
         return
     followers: dict[tuple, list] = {}
