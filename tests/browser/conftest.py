@@ -159,6 +159,24 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")
 
 
+_outcomes = pytest.StashKey[dict]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test, for `record` to know whether the test failed."""
+    report = yield
+    item.stash.setdefault(_outcomes, {})[report.when] = report
+    return report
+
+
 @pytest.fixture
 def record(browser, artefact_dir, request) -> Record:
-    return Record(browser, artefact_dir / _safe(request.node.name))
+    """The test's record; after a failure, also what the browser showed then (`failed.png`
+    and `failed.html`)."""
+    record = Record(browser, artefact_dir / _safe(request.node.name))
+    yield record
+    outcome = request.node.stash.get(_outcomes, {}).get("call")
+    if outcome is not None and outcome.failed:
+        record.screenshot("failed")
+        (record.directory / "failed.html").write_text(browser.page_source)
