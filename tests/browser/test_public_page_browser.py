@@ -4,7 +4,7 @@ each (no serious or critical violation). Screenshots of every step are kept as a
 from __future__ import annotations
 
 import pytest
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -63,11 +63,17 @@ def component_states(browser) -> dict[str, str]:
 
 
 def sign_in(browser, password: str) -> None:
-    """Types `password` into the form shown and submits it, waiting for the answer."""
+    """Types `password` into the form shown and submits it, waiting until the answer (after
+    the redirect, if one) has loaded."""
     field = browser.find_element(By.ID, "page-password")
     field.send_keys(password)
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(field))
+    # while the new document replaces the old, chromedriver may answer a question about the
+    # old form with an error of its own ("Node with given id does not belong to the
+    # document") rather than call it stale: ask again until the answer is clear
+    wait = WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,))
+    wait.until(expected_conditions.staleness_of(field))
+    wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
 
 
 def test_an_outage_and_its_open_incident_show_in_the_browser(status_site, browser, record,
