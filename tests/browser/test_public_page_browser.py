@@ -153,3 +153,45 @@ def test_the_pages_pass_axe_with_no_serious_or_critical_violation(status_site, b
     sign_in(browser, PASSWORD)
     record.screenshot("signed-in")
     assert record.accessibility("signed-in") == []
+
+
+def submit(browser, button_selector: str = "form button[type=submit]") -> None:
+    """Clicks a form's button and waits until the answer has loaded (see `sign_in`)."""
+    button = browser.find_element(By.CSS_SELECTOR, button_selector)
+    button.click()
+    wait = WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,))
+    wait.until(expected_conditions.staleness_of(button))
+    wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+
+
+def test_a_visitor_subscribes_confirms_by_the_mailed_link_and_unsubscribes(
+        status_site, browser, record, cast, monitor, smtp_sink, settings):
+    import re
+
+    from models.statuspages.subscribers import Subscriber
+    page = page_of(cast, monitor, subscription_enabled=True)
+    browser.get(address(status_site, page))
+    browser.find_element(By.ID, "subscribe-email").send_keys("visitor@example.org")
+    record.screenshot("subscribe-form")
+    submit(browser, "#subscribe ~ form button[type=submit]")
+    record.screenshot("asked-to-confirm")
+    assert "Check your inbox" in browser.find_element(By.TAG_NAME, "h2").text
+    assert record.accessibility("asked-to-confirm") == []
+
+    [mail] = smtp_sink.wait_for("visitor@example.org")
+    confirm = re.search(r"\S+/subscribers/\S+/confirm", mail.body).group(0)
+    browser.get(confirm.replace(settings.public_url, status_site))
+    record.screenshot("confirm-page")
+    assert Subscriber.get().confirmed_at is None            # opening the link changes nothing
+    assert record.accessibility("confirm-page") == []
+    submit(browser)
+    record.screenshot("confirmed")
+    assert "Subscription confirmed" in browser.find_element(By.TAG_NAME, "h2").text
+    assert Subscriber.get().confirmed_at is not None
+
+    browser.get(confirm.replace(settings.public_url, status_site)
+                .replace("/confirm", "/unsubscribe"))
+    submit(browser)
+    record.screenshot("unsubscribed")
+    assert "Unsubscribed" in browser.find_element(By.TAG_NAME, "h2").text
+    assert Subscriber.select().count() == 0
