@@ -215,7 +215,7 @@ def add_alerting(cursor, organisation, team, urls: list[str], now) -> None:
             "%s, true, %s, 0, %s, %s)", (str(uuid.uuid4()), team, url, priority, now, now, now))
 
 
-def add_monitor(cursor, team, url: str, interval: int, now) -> None:
+def add_monitor(cursor, team, url: str, interval: int, now) -> str:
     monitor = str(uuid.uuid4())
     cursor.execute("SELECT id FROM service WHERE team_id = %s", (team,))
     (service,) = cursor.fetchone()
@@ -228,6 +228,7 @@ def add_monitor(cursor, team, url: str, interval: int, now) -> None:
                                     now, now))
     cursor.execute("INSERT INTO region_state (id, monitor_id, region, status, changed_at) "
                    "VALUES (%s, %s, 'bench', 'up', %s)", (str(uuid.uuid4()), monitor, now))
+    return monitor
 
 
 def down_changes(db, team_name: str) -> dict[str, float]:

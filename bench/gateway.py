@@ -125,22 +125,33 @@ def start(args: list[str], env: dict) -> subprocess.Popen:
 def run_app(app: str, env, options, wrk: str, script: Path, processes: list) -> dict:
     """Serves `app` with the gunicorn configuration of the Procfile (gevent workers), loads
     it, stops it."""
-    port = free_port()
-    server = start(["-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
-                    str(options.workers), "--worker-class", "gevent", "--worker-connections",
-                    str(options.worker_connections), "--log-level", "warning", app], env)
-    processes.append(server)
+    server, port = serve(app, env, options, processes, [
+        "--worker-class", "gevent", "--worker-connections", str(options.worker_connections)])
     wait_http(f"http://127.0.0.1:{port}/v1/heartbeat/{uuid.uuid4()}")
     # warm up: every worker's cache and connections
     warm = load(wrk, script, port, seconds=3, options=options)
     figures = load(wrk, script, port, seconds=options.seconds, options=options)
-    server.terminate()
-    server.wait(20)
-    processes.remove(server)
+    stop(server, processes)
     print(f"{app}: {figures['rate']:,.0f} requests/s, p99 {figures['p99_ms']:.2f} ms, "
           f"{figures['requests']:,} answered, {figures['errors']:,} not 200", flush=True)
     figures["warmup_ok"] = warm["requests"] - warm["errors"]
     return figures
+
+
+def serve(app: str, env, options, processes: list, worker: list[str]):
+    """Starts gunicorn serving `app` on a free loopback port with `options.workers` workers of
+    the kind `worker` (gunicorn's options) says; answers the process and the port."""
+    port = free_port()
+    server = start(["-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
+                    str(options.workers), *worker, "--log-level", "warning", app], env)
+    processes.append(server)
+    return server, port
+
+
+def stop(server: subprocess.Popen, processes: list) -> None:
+    server.terminate()
+    server.wait(20)
+    processes.remove(server)
 
 
 def load(wrk: str, script: Path, port: int, *, seconds: int, options) -> dict:
