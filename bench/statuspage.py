@@ -324,10 +324,12 @@ class Watcher:
         (None if the load ended first)."""
         first = steady = None
         while not self._stop.is_set():
-            shown = component_status(urllib.request.urlopen(self.url, timeout=5).read(),
-                                     component)
+            try:
+                body = urllib.request.urlopen(self.url, timeout=5).read()
+            except OSError:          # no answer in time under the load: ask again
+                body = None
             at = time.monotonic() - started
-            if shown == status:
+            if body is not None and component_status(body, component) == status:
                 first = at if first is None else first
                 steady = at if steady is None else steady
                 if at - steady > CACHE_SECONDS + 0.5:
