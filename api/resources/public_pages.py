@@ -9,14 +9,16 @@ change) shows after at most that long."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import threading
+import time
 import urllib.parse
 
-import cachetools
 import falcon
 import jinja2
+import markupsafe
 from feedgen.feed import FeedGenerator
 
 from api.resources.base import Resource
@@ -42,35 +44,101 @@ def _when(value: str | None) -> str:
         "%d %b %Y, %H:%M UTC")
 
 
+@functools.lru_cache(maxsize=8192)
+def _bars(days: tuple) -> markupsafe.Markup:
+    """A component's daily uptime bars (SVG rects, each titled with its day and figure):
+    4,500 of them on a page of 50 components, the bulk of its rendering, and the same until
+    the daily uptime is next computed (a minute), so each component's are made once."""
+    return markupsafe.Markup("".join(
+        f'<rect x="{index * 4}" y="0" width="3" height="20" class="{_bar_class(percent)}">'
+        f'<title>{markupsafe.escape(date)}: '
+        f'{"%.2f%%" % percent if percent is not None else "no data"}</title></rect>'
+        for index, (date, percent) in enumerate(days)))
+
+
+def uptime_bars(days: list) -> markupsafe.Markup:
+    return _bars(tuple((day["date"], day["uptime_percent"]) for day in days))
+
+
 templates = jinja2.Environment(loader=jinja2.PackageLoader("api", "templates"),
                                autoescape=True, trim_blocks=True, lstrip_blocks=True)
-templates.globals.update(labels=LABELS, bar_class=_bar_class, history_days=public.HISTORY_DAYS)
+templates.globals.update(labels=LABELS, uptime_bars=uptime_bars,
+                         history_days=public.HISTORY_DAYS)
 templates.filters["when"] = _when
 
 
 class PageCache:
-    """Rendered answers by (page, kind), each kept for a short while; the page rows too."""
+    """Answers by key, each reused for `seconds` from when its build began (so from when its
+    data was read). Once one is due, the first request to ask rebuilds it while the others
+    go on answering the one before: the moment everyone looks costs one build per process
+    per period and nobody waits for it. Only a key not built yet (or forgotten) makes its
+    askers wait, for that one build."""
+
+    MAX_ENTRIES = 4096
 
     def __init__(self, seconds: float):
         self.seconds = seconds
         self._lock = threading.Lock()
-        self._entries = cachetools.TTLCache(maxsize=4096, ttl=seconds) if seconds else None
+        self._entries: dict = {}        # key -> (value, when its build began)
+        self._building: dict = {}       # key -> the lock its builder holds
+        self._generation = 0            # moved on by `forget`: a build begun before stores nothing
 
     def get(self, key, build):
-        if self._entries is None:
+        if not self.seconds:
             return build()
+        began = time.monotonic()
         with self._lock:
-            found = self._entries.get(key)
-        if found is None:
-            found = build()
+            entry = self._entries.get(key)
+            if entry is not None and began - entry[1] < self.seconds:
+                return entry[0]
+            building = self._building.get(key)
+            mine = building is None
+            if mine:
+                building = self._building[key] = threading.Lock()
+                building.acquire()
+                generation = self._generation
+        if not mine:
+            if entry is not None:
+                return entry[0]             # stale, while another request rebuilds it
+            with building:                  # the first build: wait for it, then ask again
+                pass
+            return self.get(key, build)
+        try:
+            value = build()
             with self._lock:
-                self._entries[key] = found
-        return found
+                if generation == self._generation:
+                    if len(self._entries) >= self.MAX_ENTRIES:
+                        self._entries.clear()
+                    self._entries[key] = (value, began)
+        finally:
+            with self._lock:
+                del self._building[key]
+            building.release()
+        return value
 
     def forget(self) -> None:
-        if self._entries is not None:
+        with self._lock:
+            self._entries.clear()
+            self._generation += 1
+
+
+class Snapshot:
+    """A page's view as read at one moment, and what was rendered from it (HTML per base,
+    JSON, feeds): every answer of a snapshot shows the same data, and none outlives it."""
+
+    def __init__(self, view: dict):
+        self.view = view
+        self._lock = threading.Lock()
+        self._rendered: dict = {}
+
+    def rendered(self, key, render) -> "Rendered":
+        found = self._rendered.get(key)
+        if found is None:
             with self._lock:
-                self._entries.clear()
+                found = self._rendered.get(key)
+                if found is None:
+                    found = self._rendered[key] = render(self.view)
+        return found
 
 
 class Rendered:
@@ -95,11 +163,17 @@ class PublicPageBase(Resource):
                              cookie=req.cookies.get(public.cookie_name(page)),
                              settings=self.settings)
 
-    def _view(self, page) -> dict:
-        return self.cache.get(("view", str(page.id)), lambda: public.view(page, now=clock.now()))
+    def _answer(self, req, resp, page, kind: str, render) -> None:
+        """Answers `render(view)` of the page's current snapshot (its builder renders what it
+        was asked for at once, so the others go on answering the snapshot before)."""
+        key = (kind, _base(req))
 
-    def _answer(self, req, resp, page, kind: str, build) -> None:
-        rendered = self.cache.get((kind, str(page.id), _base(req)), build)
+        def build() -> Snapshot:
+            snapshot = Snapshot(public.view(page, now=clock.now()))
+            snapshot.rendered(key, render)
+            return snapshot
+
+        rendered = self.cache.get(("view", str(page.id)), build).rendered(key, render)
         resp.etag = rendered.etag
         resp.cache_control = (["private", "no-cache"] if page.type == "private"
                               else ["public", f"max-age={max(1, round(self.cache.seconds))}"])
@@ -131,11 +205,11 @@ class PublicPage(PublicPageBase):
             return self._message(req, resp, page, falcon.HTTP_401, "This page is private",
                                  "Enter the page's password to see it.", password_form=True)
         if req.client_prefers(["text/html", "application/json"]) == "application/json":
-            return self._answer(req, resp, page, "json", lambda: _json(self._view(page)))
+            return self._answer(req, resp, page, "json", _json)
         base = _base(req)
-        self._answer(req, resp, page, "html", lambda: Rendered(
+        self._answer(req, resp, page, "html", lambda view: Rendered(
             templates.get_template("status_page.html").render(
-                base=base, **self._view(page)).encode(), falcon.MEDIA_HTML))
+                base=base, **view).encode(), falcon.MEDIA_HTML))
 
 
 class PublicPageJson(PublicPageBase):
@@ -145,7 +219,7 @@ class PublicPageJson(PublicPageBase):
         page = self._page(name)
         if not self._admitted(req, page):
             raise errors.Unauthenticated("This status page is private.", code="private_page")
-        self._answer(req, resp, page, "json", lambda: _json(self._view(page)))
+        self._answer(req, resp, page, "json", _json)
 
 
 class PublicFeed(PublicPageBase):
@@ -159,8 +233,8 @@ class PublicFeed(PublicPageBase):
         if not self._admitted(req, page):
             raise errors.Unauthenticated("This status page is private.", code="private_page")
         address = _address(req)
-        self._answer(req, resp, page, self.kind,
-                     lambda: _feed(self._view(page), self.kind, address))
+        self._answer(req, resp, page, f"{self.kind} {address}",
+                     lambda view: _feed(view, self.kind, address))
 
 
 class PublicLogin(PublicPageBase):
