@@ -12,6 +12,7 @@ from models.incidents import announcements
 from models.heartbeats.stream import stream_for
 from models.monitors import facts
 from models.servers import reports as server_reports
+from models.statuspages import subscribers
 from scheduler.loop import PeriodicTask
 from scheduler.probes import ProbeSchedule
 from workers.broker import requeue_from_dead_workers
@@ -28,6 +29,7 @@ def periodic_tasks(broker, settings) -> list[PeriodicTask]:
         PeriodicTask("notifications.requeue_stalled", 60, outbox.requeue_stalled),
         PeriodicTask("incidents.hand_over_unapplied", 30, incidents.hand_over_unapplied),
         PeriodicTask("escalations.hand_over_due", 1, announcements.hand_over_due),
+        PeriodicTask("statuspages.announce_maintenance", 60, subscribers.announce_maintenance),
         PeriodicTask("statistics.rollup", 300, lambda now: jobs.defer("statistics.rollup")),
         PeriodicTask("monitors.look_at_expiry", 3600, _look_at_expiry),
         PeriodicTask("oncall.notify_upcoming", 60,

@@ -12,15 +12,18 @@ id, and the old links are void. It both confirms and unsubscribes (DESIGN.md).
 
 Confirmed subscribers are told, through the outbox, when a component of their page goes down
 or comes back (its monitor, heartbeat or server changes state, or a monitor whose `pinghome`
-integration names it) and when an incident whose
-`trigger-alerts` name one of the page's components opens, is identified (acknowledged),
-changes or resolves. Each notice is keyed by subscriber and event, so a redelivered change
-or a step run again tells nobody twice; every one carries the unsubscribe link, in mail also
-as `List-Unsubscribe` (RFC 8058 one-click).
+integration names it), when an incident whose `trigger-alerts` name one of the page's
+components opens, is identified (acknowledged), changes or resolves, and an hour before a
+maintenance window of a monitor a component follows (`announce_maintenance`, the
+scheduler's). Each notice is keyed by subscriber and event, so a redelivered change or a step
+run again tells nobody twice; every one carries the unsubscribe link, in mail also as
+`List-Unsubscribe` (RFC 8058 one-click). Notices are sent independently: two close together
+may arrive out of order (each says what and when).
 """
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import uuid
 
 import itsdangerous
@@ -31,12 +34,15 @@ from models.db import UtcDateTimeField, UUIDModel
 from models.channels import values
 from models.errors import Invalid, NotFound
 from models.incidents import announcements
+from models.monitors import maintenance
+from models.monitors.tables import Monitor
 from models.statuspages import status
 from models.statuspages.tables import Component, StatusPage
 
 CHANNEL_TYPES = ("email", "webhook")
 CONFIRM, NOTICE = "statuspage.confirm", "statuspage.notice"
 SUBJECT_COMPONENTS = {"monitor": "resource", "heartbeat": "heartbeat", "server": "server"}
+MAINTENANCE_AHEAD = dt.timedelta(hours=1)     # how long before a window its notice goes out
 INCIDENT_EVENTS = {"opened": "Investigating", "identified": "Identified",
                    "updated": "Update", "resolved": "Resolved"}
 
@@ -213,6 +219,44 @@ def on_incident(incidents, event: str, *, now) -> None:
             messages.extend(_notice(subscriber, page, key=f"incident:{incident.id}:{event}{stamp}",
                                     subject=f"{label}: {incident.name}", text=text,
                                     event=about) for subscriber in subscribers)
+    outbox.queue_many(messages, now=now)
+
+
+def announce_maintenance(*, now) -> None:
+    """Tells the confirmed subscribers of each page of the maintenance windows of the monitors
+    its components follow that begin within the hour or are under way, once per subscriber
+    and window (the scheduler asks every minute; a missed minute is caught up while the
+    window lasts)."""
+    rows = list(Component.select(Component.page, Component.name, Monitor.id,
+                                 Monitor.maintenance_cron_expression,
+                                 Monitor.maintenance_duration)
+                .join(StatusPage).switch(Component)
+                .join(Monitor, on=(Component.subject_id == Monitor.id))
+                .where(StatusPage.enabled == True,  # noqa: E712
+                       StatusPage.subscription_enabled == True,  # noqa: E712
+                       Component.type == "resource", Monitor.enabled == True,  # noqa: E712
+                       Monitor.maintenance_cron_expression.is_null(False))
+                .tuples())
+    coming: dict = {}
+    for page_id, name, monitor_id, expression, minutes in rows:
+        found = maintenance.windows(expression, minutes, now, now + MAINTENANCE_AHEAD)
+        if found:
+            coming.setdefault((page_id, monitor_id, found[0]), []).append(name)
+    if not coming:
+        return
+    audience = _audience({page_id for page_id, _, _ in coming})
+    messages = []
+    for (page_id, monitor_id, (opens, closes)), names in coming.items():
+        page, subscribers = audience[page_id]
+        what = ", ".join(sorted(set(names)))
+        when = f"{opens:%d %b %Y %H:%M} to {closes:%H:%M} UTC" if opens.date() == closes.date() \
+            else f"{opens:%d %b %Y %H:%M} to {closes:%d %b %Y %H:%M} UTC"
+        event = {"event": "maintenance.scheduled", "components": sorted(set(names)),
+                 "starts_at": opens.isoformat(), "ends_at": closes.isoformat()}
+        messages.extend(_notice(subscriber, page, key=f"maintenance:{monitor_id}:"
+                                f"{opens.timestamp():.0f}", subject=f"Maintenance: {what}",
+                                text=f"Scheduled maintenance of {what}, {when}.", event=event)
+                        for subscriber in subscribers)
     outbox.queue_many(messages, now=now)
 
 

@@ -260,3 +260,23 @@ def test_a_component_a_pinghome_integration_names_tells_its_subscribers(
     drain(broker)
     [down] = smtp_sink.wait_for(ADDRESS)
     assert down.subject == "[Acme Cloud] Payments: major outage"
+
+
+def test_subscribers_hear_of_a_maintenance_window_an_hour_ahead_once(
+        client, broker, cast, page, monitor, smtp_sink):
+    import datetime as dt
+
+    from models.monitors.tables import Monitor
+    Monitor.update(maintenance_cron_expression="0 10 * * *", maintenance_duration=30).where(
+        Monitor.id == monitor.id).execute()
+    confirmed(client, page, smtp_sink)
+    day = dt.datetime(2026, 12, 3, tzinfo=dt.timezone.utc)
+    subscribers.announce_maintenance(now=day.replace(hour=8, minute=30))    # too early
+    drain(broker)
+    assert smtp_sink.to(ADDRESS) == []
+    for hour, minute in ((9, 0), (9, 1), (10, 5)):     # an hour ahead, again, under way
+        subscribers.announce_maintenance(now=day.replace(hour=hour, minute=minute))
+    drain(broker)
+    [notice] = smtp_sink.wait_for(ADDRESS)
+    assert notice.subject == "[Acme Cloud] Maintenance: Checkout"
+    assert "03 Dec 2026 10:00 to 10:30 UTC" in notice.body
