@@ -14,7 +14,7 @@ import secrets
 
 import peewee
 
-from models import channels, organisations, outbox, plans
+from models import channels, organisations, outbox, usage
 from models.accounts import Customer
 from models.channels.values import normalise
 from models.db import UtcDateTimeField, UUIDModel, database, serialized
@@ -72,7 +72,7 @@ def invite(caller, team_id, *, channel_type: str, channel_value: str, role: str,
         if previous and previous.status_at(now) == "pending":
             raise Conflict("An invitation to this address is pending; send a reminder instead.",
                            fields={"channel_value": "invited already"}, code="already_invited")
-        _ensure_room(team.organisation_id, now)
+        usage.ensure_room(Organisation.get_by_id(team.organisation_id), "members", now=now)
         _limit_sends(team, value, settings=settings)
         if previous:
             previous.delete_instance()
@@ -191,16 +191,6 @@ def _move_to(customer, organisation_id) -> None:
                        code="other_organisation")
     Customer.update(organisation=organisation_id).where(Customer.id == customer.id).execute()
     organisations.delete_organisation(old)
-
-
-def _ensure_room(organisation_id, now) -> None:
-    organisation = Organisation.get_by_id(organisation_id)
-    members = (organisations.organisation_members(organisation_id)
-               .select(peewee.fn.COUNT(Membership.customer.distinct())).scalar())
-    pending = (Invitation.select().join(Team)
-               .where(Team.organisation == organisation_id, Invitation.status == "pending",
-                      Invitation.expires_at > now).count())
-    plans.ensure_room(organisation, "members", members + pending)
 
 
 def _limit_sends(team, value: str, *, settings) -> None:

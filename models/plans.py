@@ -82,15 +82,8 @@ def limit_value(organisation, key: str) -> int | None:
     raise KeyError(key)
 
 
-def ensure_room(organisation, key: str, used: int, adding: int = 1) -> None:
-    """Raises `PlanLimitReached` if `adding` more would pass the organisation's limit `key`."""
-    allowed = limit_value(organisation, key)
-    if allowed is not None and used + adding > allowed:
-        title = next(l.title for l in limits(organisation.plan, organisation.plan_version)
-                     if l.key == key)
-        raise PlanLimitReached(
-            f"{title}: the {organisation.plan} plan allows {allowed} and {used} are in use; "
-            f"upgrade the plan or remove some first.", fields={key: f"limit {allowed}"})
+def title(key: str) -> str:
+    return next(limit.title for limit in CATALOGUE[DEFAULT_PLAN] if limit.key == key)
 
 
 def limits_by_module(plan: str, version: str) -> dict[str, dict[str, int | None]]:

@@ -71,12 +71,6 @@ def organisation_of(service: Service) -> organisations.Organisation:
             .where(Team.id == service.team_id).get())
 
 
-def count_in_organisation(model, organisation) -> int:
-    """How many rows of `model` (which belongs to a service) the organisation has."""
-    return (model.select().join(Service).join(Team)
-            .where(Team.organisation == organisation).count())
-
-
 def create_service(caller, *, name: str, team_id, now) -> Service:
     team = organisations.team_for(caller, team_id, "manager")
     return Service.create(team=team, name=name, created_at=now)

@@ -5,13 +5,13 @@ import falcon
 
 from api.resources.base import Resource
 from api.schemas import customers as schemas
-from models import accounts, clock, customers
+from models import accounts, clock, customers, usage
 
 
 class CustomerItem(Resource):
     def on_get(self, req, resp, customer_id):
         """Get a customer profile: teams, organisation and the limits of its plan."""
-        resp.media = schemas.profile_out(accounts.get_customer(req.context.caller, customer_id))
+        resp.media = _profile(accounts.get_customer(req.context.caller, customer_id))
 
 
 class CustomerSelf(Resource):
@@ -23,7 +23,7 @@ class CustomerSelf(Resource):
         body = req.context.body
         customer = customers.update_profile(req.context.caller, name=body.name,
                                             surname=body.surname)
-        resp.media = schemas.profile_out(customer)
+        resp.media = _profile(customer)
 
     def on_delete(self, req, resp):
         """Delete your account, giving a reason.
@@ -50,7 +50,7 @@ class Username(Resource):
         """Confirm the new sign-in address with the mailed code."""
         customer = customers.confirm_email_change(req.context.caller, code=req.context.body.code,
                                                   settings=self.settings, now=clock.now())
-        resp.media = schemas.profile_out(customer)
+        resp.media = _profile(customer)
 
 
 class Feedback(Resource):
@@ -63,3 +63,8 @@ class Feedback(Resource):
                                              now=clock.now())
         resp.status = falcon.HTTP_201
         resp.media = {"id": str(feedback.id), "message": "Thank you for your feedback."}
+
+
+def _profile(customer) -> dict:
+    return schemas.profile_out(customer, usage.over_limits(customer.organisation,
+                                                           now=clock.now()))

@@ -6,7 +6,8 @@ import falcon
 from api.resources.base import Resource
 from api.schemas import services as schemas
 from api.schemas.base import Page, page_of
-from models import clock, plans, services
+from models import clock, plans, services, usage
+from models.organisations import Organisation
 
 
 class ServiceCollection(Resource):
@@ -57,8 +58,16 @@ class TeamServices(Resource):
 
 class PlanLimits(Resource):
     def on_get(self, req, resp, plan, version):
-        """Get plan limits by version, organised by module."""
+        """Get plan limits by version, grouped by module; for the caller's own plan also what
+        the organisation is `over` (after a downgrade: it keeps running, nothing more can be
+        added)."""
+        modules: dict = {}
+        for limit in plans.limits(plan, version):
+            modules.setdefault(limit.module, []).append(
+                {"key": limit.key, "title": limit.title, "value": limit.value,
+                 "unit": limit.unit, "unlimited": limit.value is None})
+        organisation = Organisation.get_by_id(req.context.caller.organisation_id)
+        own = (organisation.plan, organisation.plan_version) == (plan, version)
         resp.media = {"plan": plan, "version": version, "modules": [
-            {"module": limit.module, "key": limit.key, "title": limit.title,
-             "value": limit.value, "unit": limit.unit, "unlimited": limit.value is None}
-            for limit in plans.limits(plan, version)]}
+            {"module": module, "limits": found} for module, found in modules.items()],
+            "over": usage.over_limits(organisation, now=clock.now()) if own else None}

@@ -35,11 +35,13 @@ class FeedbackBody(Body):
     feedback: Text
 
 
-def profile_out(customer) -> dict:
+def profile_out(customer, over_limits: list[dict]) -> dict:
+    """The profile; `over_limits`: what the organisation is over of its plan's limits."""
     organisation = customer.organisation
     return {
         **account_out(customer),
         "organisation": {"id": str(organisation.id), "name": organisation.name,
                          "plan": organisation.plan, "plan_version": organisation.plan_version},
         "limits": plans.limits_by_module(organisation.plan, organisation.plan_version),
+        "over_limits": over_limits,
     }

@@ -15,7 +15,7 @@ import uuid
 
 import peewee
 
-from models import organisations, outbox, plans, ratelimit
+from models import organisations, outbox, ratelimit, usage
 from models.accounts import Customer
 from models.channels.tables import NotificationChannel
 from models.channels.values import normalise
@@ -59,7 +59,7 @@ def create_channel(owner: Owner, *, type: str, value: str, settings, now) -> Not
     with serialized():
         _lock(owner)
         owned = _owned(owner)
-        plans.ensure_room(owner.organisation, "notification_channels", owned.count())
+        usage.ensure_room(owner.organisation, "notification_channels", scope=owner)
         if owned.where(NotificationChannel.type == type,
                        NotificationChannel.value == value).exists():
             raise Conflict(f"This {type} channel exists already.", fields={"value": "duplicate"},

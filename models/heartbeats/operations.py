@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 
-from models import cron, directory, plans, services
+from models import cron, directory, services, usage
 from models.db import database, serialized
 from models.errors import Invalid
 from models.heartbeats.expectations import deadline
@@ -33,8 +33,7 @@ def create_heartbeat(caller, fields: dict, *, now) -> Heartbeat:
     columns = _columns({**DEFAULTS, **_given(fields)}, now=now)
     organisation = services.organisation_of(service)
     with serialized():
-        plans.ensure_room(organisation, "heartbeat_monitors",
-                          services.count_in_organisation(Heartbeat, organisation))
+        usage.ensure_room(organisation, "heartbeat_monitors")
         heartbeat = Heartbeat.create(service=service, created_at=now, updated_at=now, **columns)
     return heartbeat
 

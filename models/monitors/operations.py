@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee
 
-from models import changelog, plans, services
+from models import changelog, services, usage
 from models.db import database, serialized
 from models.errors import Conflict, Invalid, NotFound
 from models.monitors import spec
@@ -26,8 +26,7 @@ def create_monitor(caller, fields: dict, *, settings, now) -> Monitor:
     columns = spec.normalise({**DEFAULTS, **_given(fields)}, organisation=organisation,
                              settings=settings, now=now)
     with serialized():
-        plans.ensure_room(organisation, "uptime_monitors",
-                          services.count_in_organisation(Monitor, organisation))
+        usage.ensure_room(organisation, "uptime_monitors")
         monitor = Monitor.create(service=service, created_at=now, updated_at=now, **columns)
         changelog.record_change("monitor", monitor.id, now=now)
     return monitor

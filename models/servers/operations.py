@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from models import plans, services
+from models import services, usage
 from models.db import database, serialized
 from models.servers.tables import Server
 
@@ -29,8 +29,7 @@ def create_server(caller, fields: dict, *, now) -> Server:
     columns = _given(fields)
     organisation = services.organisation_of(service)
     with serialized():
-        plans.ensure_room(organisation, "server_monitors",
-                          services.count_in_organisation(Server, organisation))
+        usage.ensure_room(organisation, "server_monitors")
         return Server.create(service=service, token=new_token(), created_at=now,
                              updated_at=now, **columns)
 

@@ -12,10 +12,10 @@ import contextlib
 import argon2
 import peewee
 
-from models import organisations
-from models.db import database
+from models import organisations, usage
+from models.db import database, serialized
 from models.errors import Conflict, Forbidden, Invalid, NotFound
-from models.organisations import Membership, Team
+from models.organisations import Membership, Organisation, Team
 from models.statuspages import components as parts
 from models.statuspages import status
 from models.statuspages.tables import Component, ComponentGroup, StatusPage
@@ -45,7 +45,8 @@ def create_page(caller, fields: dict, *, now) -> StatusPage:
     _admits_someone(columns.get("type", "public"), columns.get("password_hash"),
                     columns["ip_addresses"])
     with _unique(columns):
-        with database.atomic():
+        with serialized():
+            usage.ensure_room(Organisation.get_by_id(caller.organisation_id), "status_pages")
             page = StatusPage.create(organisation=caller.organisation_id, **columns,
                                      created_at=now, updated_at=now)
             parts.replace(page, fields.get("components") or [], fields.get("groups") or [],

@@ -27,17 +27,16 @@ import datetime as dt
 import uuid
 
 import itsdangerous
-import peewee
 
-from models import integrations, outbox, ratelimit, state_changes
-from models.db import UtcDateTimeField, UUIDModel
+from models import integrations, outbox, ratelimit, state_changes, usage
 from models.channels import values
 from models.errors import Invalid, NotFound
 from models.incidents import announcements
 from models.monitors import maintenance
 from models.monitors.tables import Monitor
+from models.organisations import Organisation
 from models.statuspages import status
-from models.statuspages.tables import Component, StatusPage
+from models.statuspages.tables import Component, StatusPage, Subscriber
 
 CHANNEL_TYPES = ("email", "webhook")
 CONFIRM, NOTICE = "statuspage.confirm", "statuspage.notice"
@@ -45,17 +44,6 @@ SUBJECT_COMPONENTS = {"monitor": "resource", "heartbeat": "heartbeat", "server":
 MAINTENANCE_AHEAD = dt.timedelta(hours=1)     # how long before a window its notice goes out
 INCIDENT_EVENTS = {"opened": "Investigating", "identified": "Identified",
                    "updated": "Update", "resolved": "Resolved"}
-
-
-class Subscriber(UUIDModel):
-    page = peewee.ForeignKeyField(StatusPage, backref="subscribers", on_delete="CASCADE")
-    channel_type = peewee.CharField(max_length=16)
-    channel_value = peewee.CharField(max_length=2000)
-    confirmed_at = UtcDateTimeField(null=True)
-    created_at = UtcDateTimeField()
-
-    class Meta:
-        indexes = ((("page", "channel_type", "channel_value"), True),)
 
 
 # -- subscribing ----------------------------------------------------------------------------
@@ -79,6 +67,11 @@ def subscribe(page: StatusPage, channel_type: str, channel_value: str, *, client
         checks.append((settings.status_subscribe_client_rate_limit,
                        "statuspage-subscribe-client", ratelimit.client_key(client_ip)))
     ratelimit.hit_all(*checks)
+    if not Subscriber.select().where(Subscriber.page == page.id,
+                                     Subscriber.channel_type == channel_type,
+                                     Subscriber.channel_value == channel_value).exists():
+        usage.ensure_room(Organisation.get_by_id(page.organisation_id), "subscribers",
+                          scope=page)
     Subscriber.insert(id=uuid.uuid4(), page=page.id, channel_type=channel_type,
                       channel_value=channel_value, created_at=now).on_conflict_ignore().execute()
     subscriber = Subscriber.get(Subscriber.page == page.id,

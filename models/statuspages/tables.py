@@ -1,4 +1,4 @@
-"""Status pages, their groups and components.
+"""Status pages, their groups, components and subscribers.
 
 A component stores the status it was given (`manual_status`), which only a `manual` component
 shows; every other component's status is derived when asked (`models.statuspages.status`), so
@@ -64,3 +64,14 @@ class Component(UUIDModel):
 
     class Meta:
         indexes = ((("type", "subject_id"), False),)
+
+
+class Subscriber(UUIDModel):
+    page = peewee.ForeignKeyField(StatusPage, backref="subscribers", on_delete="CASCADE")
+    channel_type = peewee.CharField(max_length=16)
+    channel_value = peewee.CharField(max_length=2000)
+    confirmed_at = UtcDateTimeField(null=True)
+    created_at = UtcDateTimeField()
+
+    class Meta:
+        indexes = ((("page", "channel_type", "channel_value"), True),)

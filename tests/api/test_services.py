@@ -77,7 +77,11 @@ def test_deleting_a_service_retires_what_it_keeps(client, cast):
 def test_plan_limits_are_served_by_plan_and_version(client, cast):
     response = client.simulate_get("/v1/plan/team/v1/limits", headers=bearer(cast.alice_token))
     assert response.status_code == 200
-    by_key = {m["key"]: m for m in response.json["modules"]}
-    assert by_key["uptime_monitors"]["module"] == "monitoring" and by_key["uptime_monitors"]["value"] == 500
+    modules = {m["module"]: {limit["key"]: limit for limit in m["limits"]}
+               for m in response.json["modules"]}
+    assert set(modules) == {"team", "monitoring", "statuspage"}
+    assert modules["monitoring"]["uptime_monitors"]["value"] == 500
+    assert modules["monitoring"]["min_interval_seconds"]["unit"] == "seconds"
+    assert response.json["over"] is None                  # not the caller's plan
     assert client.simulate_get("/v1/plan/gold/v9/limits",
                                headers=bearer(cast.alice_token)).status_code == 404

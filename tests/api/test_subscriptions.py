@@ -11,7 +11,7 @@ import pytest
 from models import clock, state_changes
 from models.incidents import lifecycle
 from models.statuspages import subscribers
-from models.statuspages.subscribers import Subscriber
+from models.statuspages.tables import Subscriber
 from tests.api.test_public_pages import app_with
 from tests.conftest import drain
 from tests.factories.monitors import make_monitor

@@ -67,7 +67,8 @@ def test_a_new_organisation_is_on_the_self_hosted_plan_which_limits_nothing(clie
     assert (profile["organisation"]["plan"], profile["organisation"]["plan_version"]) == (
         "self-hosted", "v1")
     limits = client.simulate_get("/v1/plan/self-hosted/v1/limits", headers=headers).json
-    assert all(limit["unlimited"] for limit in limits["modules"])
+    assert all(limit["unlimited"] for module in limits["modules"] for limit in module["limits"])
+    assert limits["over"] == []
     statuses = [client.simulate_post("/v1/team", json={"name": f"T{n}"},
                                      headers=headers).status_code for n in range(3)]
     assert statuses == [201, 201, 201]       # the free plan would refuse the second

@@ -168,7 +168,7 @@ def test_a_visitor_subscribes_confirms_by_the_mailed_link_and_unsubscribes(
         status_site, browser, record, cast, monitor, smtp_sink, settings):
     import re
 
-    from models.statuspages.subscribers import Subscriber
+    from models.statuspages.tables import Subscriber
     page = page_of(cast, monitor, subscription_enabled=True)
     browser.get(address(status_site, page))
     browser.find_element(By.ID, "subscribe-email").send_keys("visitor@example.org")
