@@ -7,8 +7,8 @@ from __future__ import annotations
 import falcon
 
 from api.pipeline import build_app
-from api.resources import (accounts, acknowledgements, badges, channels, customers, domains,
-                           health, heartbeats, incidents, integrations, monitors, ocs,
+from api.resources import (accounts, acknowledgements, badges, billing, channels, customers,
+                           domains, health, heartbeats, incidents, integrations, monitors, ocs,
                            public_pages, rulesets, schedules, servers, services, statuspages,
                            subscriptions, teams, webhooks)
 from models.heartbeats.stream import stream_for
@@ -27,6 +27,7 @@ def routes(settings, broker_check, page_cache=None) -> list[tuple[str, object]]:
         ("/v1/customer", customers.CustomerSelf(settings)),
         ("/v1/customer/username", customers.Username(settings)),
         ("/v1/customer/feedback", customers.Feedback(settings)),
+        ("/v1/customer/applied-voucher", billing.AppliedVoucher(settings)),
         ("/v1/customer/{customer_id:uuid}", customers.CustomerItem(settings)),
         *channel_routes(settings, "/v1/customer/{customer_id:uuid}", "customer"),
         ("/v1/team", teams.TeamCollection(settings)),

@@ -45,6 +45,11 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Gone(DomainError):
+    status = 410
+    code = "gone"
+
+
 class PayloadTooLarge(DomainError):
     status = 413
     code = "body_too_large"

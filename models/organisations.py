@@ -23,6 +23,10 @@ class Organisation(UUIDModel):
     name = peewee.CharField(max_length=200)
     plan = peewee.CharField(max_length=32, default=plans.DEFAULT_PLAN[0])
     plan_version = peewee.CharField(max_length=16, default=plans.DEFAULT_PLAN[1])
+    # a plan granted for a time (a voucher's): until then; then back to `plan_after`
+    plan_until = UtcDateTimeField(null=True, index=True)
+    plan_after = peewee.CharField(max_length=32, null=True)
+    plan_after_version = peewee.CharField(max_length=16, null=True)
     created_at = UtcDateTimeField()
 
 

@@ -1,4 +1,4 @@
-"""`pinghome`: migrate, up (everything in one process), scheduler, worker."""
+"""`pinghome`: migrate, up (everything in one process), scheduler, worker, voucher create."""
 from __future__ import annotations
 
 import argparse
@@ -17,6 +17,16 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("scheduler", help="enqueue due jobs (one leader, others stand by)")
     worker = commands.add_parser("worker", help="run jobs; with --region, that region's probes")
     worker.add_argument("--region", help="consume only this region's probe queue")
+    voucher = commands.add_parser("voucher", help="make vouchers that grant a plan for a time")
+    voucher_commands = voucher.add_subparsers(dest="voucher_command", required=True)
+    create = voucher_commands.add_parser("create", help="make new single-use voucher codes")
+    create.add_argument("--plan", required=True, help="the plan granted, e.g. team or team/v1")
+    create.add_argument("--months", type=int, required=True, help="for how many months")
+    how_many = create.add_mutually_exclusive_group()
+    how_many.add_argument("--count", type=int, default=1, help="how many codes (default 1)")
+    how_many.add_argument("--code", help="this code rather than a random one")
+    create.add_argument("--valid-days", type=int, default=365,
+                        help="days a code may wait to be applied (default 365)")
     args = parser.parse_args(argv)
 
     try:
@@ -26,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "migrate":
         return _migrate(settings)
+    if args.command == "voucher":
+        return _create_vouchers(args, settings)
     return _run_until_signalled(args, settings)
 
 
@@ -36,6 +48,23 @@ def _migrate(settings) -> int:
     prepare(settings)
     applied = db.migrate(settings.data_dir)
     print(f"applied {len(applied)} migration(s){': ' + ', '.join(applied) if applied else ''}")
+    return 0
+
+
+def _create_vouchers(args, settings) -> int:
+    from models import clock, plans, vouchers
+    from models.errors import Conflict
+    from pinghome.runtime import prepare
+
+    prepare(settings)
+    try:
+        codes = vouchers.create_vouchers(plan=plans.named(args.plan), months=args.months,
+                                         count=args.count, code=args.code,
+                                         valid_days=args.valid_days, now=clock.now())
+    except (ValueError, Conflict) as exc:
+        print(f"pinghome voucher: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(codes))
     return 0
 
 
