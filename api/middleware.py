@@ -46,7 +46,8 @@ class DatabaseConnection:
 
 class Authentication:
     """Resolves the bearer token to `req.context.caller` for every method not listed in the
-    resource's `PUBLIC` set; an unknown, expired or revoked token is a 401."""
+    resource's `PUBLIC` set, and for those in its `OPTIONAL_AUTH` set when one is sent; an
+    unknown, expired or revoked token is a 401."""
 
     def __init__(self, settings):
         self.settings = settings
@@ -55,6 +56,9 @@ class Authentication:
         req.context.caller = None
         if resource is None or req.method in getattr(resource, "PUBLIC", ()) \
                 or req.method == "OPTIONS" or not hasattr(resource, f"on_{req.method.lower()}"):
+            return
+        if req.method in getattr(resource, "OPTIONAL_AUTH", ()) \
+                and not req.get_header("Authorization"):
             return
         scheme, _, token = (req.get_header("Authorization") or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():

@@ -76,6 +76,7 @@ class Settings:
     status_password_rate_limit: str = "10/minute"
     status_subscribe_rate_limit: str = "5/hour"            # confirmations asked, per address
     status_subscribe_client_rate_limit: str = "30/hour"    # and per client
+    billing: str = ""                       # "" = off: everyone on the default plan
 
     @property
     def cname_target(self) -> str:
@@ -112,6 +113,13 @@ def load_settings(environ: dict | None = None) -> Settings:
     reader = _Reader(env)
     data_dir = reader.text("PINGHOME_DATA_DIR", "var")
     redis_url = reader.url("REDIS_URL", schemes={"redis", "rediss", "unix"})
+    billing = (reader.text("PINGHOME_BILLING", "") or "").lower()
+    if billing not in ("", "stripe"):
+        raise SettingsError(f"PINGHOME_BILLING must be stripe or unset; got {billing!r}")
+    if billing:             # (Stripe's subscriptions, webhooks and checkout come next)
+        raise SettingsError("PINGHOME_BILLING=stripe is not available yet in this release: "
+                            "leave it unset (every organisation on the default plan; "
+                            "vouchers work)")
     settings = Settings(
         database_url=reader.url("DATABASE_URL", schemes={"sqlite", "postgres", "postgresql"})
         or f"sqlite:///{data_dir}/pinghome.db",
@@ -189,6 +197,7 @@ def load_settings(environ: dict | None = None) -> Settings:
                                                 "5/hour"),
         status_subscribe_client_rate_limit=reader.rate(
             "PINGHOME_STATUS_SUBSCRIBE_CLIENT_RATE_LIMIT", "30/hour"),
+        billing=billing,
     )
     twilio = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)
     if any(twilio) and not all(twilio):

@@ -63,6 +63,10 @@ def test_values_are_parsed():
     ("PINGHOME_DNS_SERVERS", "127.0.0.1:99999"),
     ("PINGHOME_DNS_TIMEOUT_SECONDS", "0"),
     ("PINGHOME_STATUSPAGE_API_URL", "api.statuspage.io"),
+    ("PINGHOME_STATUS_SUBSCRIBE_RATE_LIMIT", "often"),
+    ("PINGHOME_STATUS_PAGE_CACHE_SECONDS", "120"),
+    ("PINGHOME_BILLING", "paypal"),
+    ("PINGHOME_BILLING", "stripe"),          # not built yet: refused rather than half-served
 ])
 def test_a_bad_value_is_refused_naming_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):

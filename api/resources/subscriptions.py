@@ -9,8 +9,9 @@ from __future__ import annotations
 import falcon
 
 from api.resources.base import Resource
+from api.schemas import billing as billing_schemas
 from api.schemas import subscriptions as schemas
-from models import clock
+from models import billing, clock
 from models.statuspages import public, subscribers
 
 ANSWER = ("If that address can be subscribed to the page, a message asking to confirm the "
@@ -48,10 +49,29 @@ class SubscriptionVerification(Resource):
 
 
 class SubscriptionItem(Resource):
-    PUBLIC = {"DELETE"}
+    """114 and 118-120 on one path: with a bearer token, the organisation's billing
+    subscription `{token}` (its id); without, a status page subscriber's token."""
+    OPTIONAL_AUTH = {"DELETE"}
+    PUT = billing_schemas.Nothing
+    PATCH = billing_schemas.PriceChange
 
     def on_delete(self, req, resp, token):
-        """End a subscription (the token of its messages' unsubscribe link)."""
+        """End a subscription: a status page subscriber's (the token of its messages'
+        unsubscribe link, no sign-in), or with a bearer token the organisation's billing
+        subscription, cancelled at the end of its period (owners)."""
+        if req.context.caller is not None:
+            billing.change(req.context.caller, "Cancelling the subscription",
+                           settings=self.settings)
         subscribers.unsubscribe(token, settings=self.settings)
         resp.media = {"message": "Subscription deleted."}
+
+    def on_put(self, req, resp, token):
+        """Reactivate a billing subscription cancelled at the end of its period, before it
+        ends (owners)."""
+        billing.change(req.context.caller, "Reactivating the subscription",
+                       settings=self.settings)
+
+    def on_patch(self, req, resp, token):
+        """Move a billing subscription to another price, prorated (owners)."""
+        billing.change(req.context.caller, "Changing the subscription", settings=self.settings)
 

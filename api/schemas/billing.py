@@ -16,3 +16,18 @@ VoucherCode = Annotated[str, pydantic.BeforeValidator(
 
 class VoucherApply(Body):
     code: VoucherCode
+
+
+class PriceChange(Body):
+    price_id: Annotated[str, StringConstraints(strip_whitespace=True,
+                                               pattern=r"^price_[A-Za-z0-9]{1,64}$")] = Field(
+        description="the Stripe price to move the subscription to, such as price_1MU7is...")
+
+
+class PurchaseInfo(Body):
+    plan: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,31}$")] = "team"
+    version: Annotated[str, StringConstraints(pattern=r"^v[0-9]{1,4}$")] = "v1"
+
+
+class Nothing(Body):
+    """A body of `{}` (or none)."""
