@@ -28,6 +28,7 @@ from models.settings import Settings
 from pinghome.localservers import Postgres, Redis, free_port
 from pinghome.runtime import prepare
 from tests.http_sink import HttpSink
+from tests.localstripe_server import LocalStripe
 from tests.smtp_sink import SmtpSink
 from workers.broker import ping
 from workers.runner import start_worker
@@ -140,6 +141,15 @@ def statuspage():
     sink = HttpSink(answers={"/v1/pages/": (201, b'{"id": "sp-incident-1"}')}).start()
     yield sink
     sink.stop()
+
+
+@pytest.fixture(scope="session")
+def localstripe():
+    """A fake Stripe API (localstripe) on loopback: its base URL, for `stripe.api_base`. Its
+    state lasts the session, so tests create their own customers and plans under fresh ids."""
+    server = LocalStripe().start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture(scope="session")
