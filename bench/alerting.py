@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.gateway import ensure_wrk, environment, run_app, start  # noqa: E402
+from bench.gateway import ensure_wrk, environment, run_app, start, stop_all  # noqa: E402
 from bench.rows import migrated_with_service  # noqa: E402
 from pinghome.localservers import Postgres, Redis  # noqa: E402
 
@@ -142,13 +142,7 @@ def main() -> None:
               f"in {storm['seconds']:.1f} s, webhooks {gateway['rate'] / bare['rate']:.2f} x "
               f"bare app, lost {lost}")
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_all(processes)
         redis.destroy()
         postgres.destroy()
 

@@ -58,13 +58,7 @@ def main() -> None:
         stored = stored_events(env, redis.url)
         report(bare, gateway, stored)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_all(processes)
         redis.destroy()
         postgres.destroy()
 
@@ -146,6 +140,17 @@ def serve(app: str, env, options, processes: list, worker: list[str]):
                     str(options.workers), *worker, "--log-level", "warning", app], env)
     processes.append(server)
     return server, port
+
+
+def stop_all(processes: list) -> None:
+    """Stops every process a bench started (killing those that do not stop in 20 s)."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def stop(server: subprocess.Popen, processes: list) -> None:

@@ -39,7 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.alerting import add_monitor  # noqa: E402
-from bench.gateway import ensure_wrk, environment, load, serve, stop, wait_http  # noqa: E402
+from bench.gateway import (ensure_wrk, environment, load, serve, stop, stop_all,  # noqa: E402
+                           wait_http)
 from bench.rows import migrated_with_service  # noqa: E402
 from pinghome.localservers import Postgres, Redis  # noqa: E402
 
@@ -84,13 +85,7 @@ def main() -> None:
                        options, wrk, script, processes)
         report(api, bare, folder)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_all(processes)
         redis.destroy()
         postgres.destroy()
 
