@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import unicodedata
 
-import falcon
 
 from api.resources.base import Resource
 from api.resources.public_pages import PageCache, Rendered, templates
@@ -42,13 +41,8 @@ class _BadgeResource(Resource):
 
     def _answer(self, req, resp, key: tuple, say) -> None:
         rendered = self.cache.get(("badge", *key), lambda: render(say(clock.now())))
-        resp.etag = rendered.etag
         resp.cache_control = ["public", f"max-age={MAX_AGE_SECONDS}"]
-        if req.get_header("If-None-Match") == rendered.etag:
-            resp.status = falcon.HTTP_304
-            return
-        resp.content_type = rendered.content_type
-        resp.data = rendered.body
+        rendered.send(req, resp)
 
 
 class PageBadge(_BadgeResource):

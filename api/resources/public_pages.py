@@ -147,6 +147,15 @@ class Rendered:
         self.content_type = content_type
         self.etag = '"%s"' % hashlib.sha256(body).hexdigest()[:32]
 
+    def send(self, req, resp) -> None:
+        """Answers it with its ETag, or 304 to a client that holds it already."""
+        resp.etag = self.etag
+        if req.get_header("If-None-Match") == self.etag:
+            resp.status = falcon.HTTP_304
+            return
+        resp.content_type = self.content_type
+        resp.data = self.body
+
 
 class PublicPageBase(Resource):
     PUBLIC = {"GET", "POST"}
@@ -174,16 +183,11 @@ class PublicPageBase(Resource):
             return snapshot
 
         rendered = self.cache.get(("view", str(page.id)), build).rendered(key, render)
-        resp.etag = rendered.etag
         resp.cache_control = (["private", "no-cache"] if page.type == "private"
                               else ["public", f"max-age={max(1, round(self.cache.seconds))}"])
         if page.type == "private":
             resp.vary = ["Cookie"]
-        if req.get_header("If-None-Match") == rendered.etag:
-            resp.status = falcon.HTTP_304
-            return
-        resp.content_type = rendered.content_type
-        resp.data = rendered.body
+        rendered.send(req, resp)
 
     def _message(self, req, resp, page, status, title: str, text: str = "", *,
                  password_form: bool = False, back: bool = False, error: bool = False,

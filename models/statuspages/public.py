@@ -119,7 +119,7 @@ def admits(page: StatusPage, *, client_ip: str | None, cookie: str | None, setti
 
 def sign_in(page: StatusPage, password: str, *, client_ip: str | None, settings) -> str:
     """The admission cookie's value for the right password; `Unauthenticated` for a wrong
-    one, after the client's tries on this page are counted (`RateLimited` past the limit)."""
+    one, after the client's tries on this page are counted (`TooManyRequests` past the limit)."""
     ratelimit.hit_client(settings.status_password_rate_limit, f"statuspage-password:{page.id}",
                          client_ip)
     try:

@@ -67,16 +67,16 @@ def subscribe(page: StatusPage, channel_type: str, channel_value: str, *, client
         checks.append((settings.status_subscribe_client_rate_limit,
                        "statuspage-subscribe-client", ratelimit.client_key(client_ip)))
     ratelimit.hit_all(*checks)
-    if not Subscriber.select().where(Subscriber.page == page.id,
-                                     Subscriber.channel_type == channel_type,
-                                     Subscriber.channel_value == channel_value).exists():
+    same = ((Subscriber.page == page.id) & (Subscriber.channel_type == channel_type)
+            & (Subscriber.channel_value == channel_value))
+    subscriber = Subscriber.get_or_none(same)
+    if subscriber is None:
         usage.ensure_room(Organisation.get_by_id(page.organisation_id), "subscribers",
                           scope=page)
-    Subscriber.insert(id=uuid.uuid4(), page=page.id, channel_type=channel_type,
-                      channel_value=channel_value, created_at=now).on_conflict_ignore().execute()
-    subscriber = Subscriber.get(Subscriber.page == page.id,
-                                Subscriber.channel_type == channel_type,
-                                Subscriber.channel_value == channel_value)
+        Subscriber.insert(id=uuid.uuid4(), page=page.id, channel_type=channel_type,
+                          channel_value=channel_value,
+                          created_at=now).on_conflict_ignore().execute()
+        subscriber = Subscriber.get(same)
     if subscriber.confirmed_at is not None:
         return
     name = page.page_name or page.name
@@ -220,18 +220,16 @@ def announce_maintenance(*, now) -> None:
     its components follow that begin within the hour or are under way, once per subscriber
     and window (the scheduler asks every minute; a missed minute is caught up while the
     window lasts)."""
-    rows = list(Component.select(Component.page, Component.name, Monitor.id,
-                                 Monitor.maintenance_cron_expression,
-                                 Monitor.maintenance_duration)
-                .join(StatusPage).switch(Component)
-                .join(Monitor, on=(Component.subject_id == Monitor.id))
-                .where(StatusPage.enabled == True,  # noqa: E712
-                       StatusPage.subscription_enabled == True,  # noqa: E712
-                       Component.type == "resource", Monitor.enabled == True,  # noqa: E712
-                       Monitor.maintenance_cron_expression.is_null(False))
-                .tuples())
+    rows = (_told_components().select_extend(Monitor.maintenance_cron_expression,
+                                             Monitor.maintenance_duration)
+            .switch(Component).join(Monitor, on=(Component.subject_id == Monitor.id))
+            .where(Component.type == "resource", Monitor.enabled == True,  # noqa: E712
+                   Monitor.maintenance_cron_expression.is_null(False))
+            .objects())
     coming: dict = {}
-    for page_id, name, monitor_id, expression, minutes in rows:
+    for row in rows:
+        page_id, name, monitor_id = row.page_id, row.name, row.subject_id
+        expression, minutes = row.maintenance_cron_expression, row.maintenance_duration
         found = maintenance.windows(expression, minutes, now, now + MAINTENANCE_AHEAD)
         if found:
             coming.setdefault((page_id, monitor_id, found[0]), []).append(name)
