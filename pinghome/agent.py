@@ -1,7 +1,7 @@
 """`pinghome-agent`: reads this machine's CPU, memory, swap, disk, load and network with psutil
 and pushes them to the Pinghome gateway every few seconds.
 
-    pinghome-agent --gateway https://gateway.example.com --server <id> --token <push key>
+    pinghome-agent --gateway https://gateway.example.com --server <id> --token=<push key>
 
 It runs on the monitored server, not beside Pinghome, so it imports nothing of Pinghome's own
 (no settings, no database) and needs only psutil and the standard library. Readings wait in a

@@ -157,7 +157,7 @@ def server_out(server, settings=None) -> dict:
         shaped["token"] = server.token
         shaped["agent_command"] = (f"pip install pinghome && pinghome-agent --gateway "
                                    f"{settings.gateway_url} --server {server.id} "
-                                   f"--token {server.token}")
+                                   f"--token={server.token}")
     return shaped
 
 

@@ -68,7 +68,10 @@ def list_servers(caller, service_id) -> list[Server]:
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(24)
+    """A push key; never one that begins with '-', which a command line reads as an option."""
+    while (token := secrets.token_urlsafe(24)).startswith("-"):
+        pass
+    return token
 
 
 def _given(fields: dict) -> dict:

@@ -45,7 +45,7 @@ def test_a_server_is_created_pending_with_its_push_key_and_agent_command(client,
     assert len(server["token"]) >= 32
     assert server["agent_command"] == (
         f"pip install pinghome && pinghome-agent --gateway {settings.gateway_url} "
-        f"--server {server['id']} --token {server['token']}")
+        f"--server {server['id']} --token={server['token']}")
     assert Server.get_by_id(server["id"]).deadline_at is None   # no alert before a first report
 
 

@@ -229,7 +229,7 @@ def test_an_oversized_payload_is_a_413(server, gateway, settings):
 def test_the_console_script_sends_one_sample(server, gateway, tmp_path):
     script = str(Path(sys.executable).parent / "pinghome-agent")
     process = Process([script, "--gateway", gateway.url, "--server", server["id"],
-                       "--token", server["token"], "--once"], {}, tmp_path / "agent.log")
+                       f"--token={server['token']}", "--once"], {}, tmp_path / "agent.log")
     try:
         assert process.wait_exit() == 0, process.output()
     finally:
