@@ -5,8 +5,9 @@ its whole store to the fixed /tmp/localstripe.pickle on every write, a file ever
 on the machine shares and a cost that grows with each object. So this file is also the
 launcher: run as a script it serves localstripe's own aiohttp app on 127.0.0.1, with that
 persistence turned off (its state lives as long as the process, which is what a test session
-wants). It runs under the interpreter of the tests (`sys.executable -m
-tests.localstripe_server PORT` from the checkout), whatever virtualenv that is.
+wants), with the Stripe endpoints localstripe lacks that tests/stripe_extras.py adds. It runs
+under the interpreter of the tests (`sys.executable -m tests.localstripe_server PORT` from the
+checkout), whatever virtualenv that is.
 """
 from __future__ import annotations
 
@@ -74,9 +75,12 @@ def _serve(port: int) -> None:
     from aiohttp import web
     from localstripe import resources, server
 
+    from tests import stripe_extras
+
     # an instance attribute shadows the method that Store.__setitem__ and the server's
     # middleware call after every write
     resources.store.dump_to_disk = lambda: None
+    stripe_extras.install(server.app)     # prices, trials, Checkout, promotion codes
     access = logging.getLogger("aiohttp.access")      # webhook deliveries are logged here too
     access.setLevel(logging.INFO)
     access.addHandler(logging.StreamHandler())
