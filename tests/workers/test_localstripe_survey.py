@@ -1,16 +1,23 @@
-"""What localstripe (the fake Stripe of the `localstripe` fixture) does for billing, through the
-official `stripe` library: each test pins one behaviour we may rely on, or one gap to work
-around, so that an upgrade that changes either shows here first.
+"""What the fake Stripe of the `localstripe` fixture does for billing, through the official
+`stripe` library: each test pins one behaviour we may rely on, or one gap to work around, so
+that an upgrade of localstripe (or a change to our extras) that changes either shows here first.
 
-In short: customers, products, plans (not prices), subscriptions, invoices, previews
+localstripe itself serves customers, products, plans, subscriptions, invoices, previews
 (`Invoice.create_preview`), cancel at period end, plan changes, coupons (stored only), cards and
-signed webhooks work; prices, promotion codes, Checkout, `trial_settings` and a `trialing`
-status do not exist. Its answers keep the shapes of Stripe's 2017-2020 API (`plan` on a
+signed webhooks. Where it lacks what our billing code calls, tests/stripe_extras.py adds it to
+the same process, shaped like Stripe's reference: prices (each also a plan of the same id, so
+subscriptions and previews take it), a `trialing` status with its dates for a subscription
+created with a trial, setup-mode Checkout Sessions and promotion codes (found by code in any
+case, their coupon embedded). Still missing: `trial_settings`,
+`payment_behavior=default_incomplete`, applying a coupon or promotion code, a `price` key on
+subscription items (they take `plan`, a price id included), completing a Checkout Session, and
+an invoice of 0 for a trial. Answers keep the shapes of Stripe's 2017-2020 API (`plan` on a
 subscription item, `current_period_end` on the subscription), whatever `stripe.api_version`.
 """
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -45,10 +52,17 @@ def stripe_api(localstripe, monkeypatch):
 
 
 def _plan(amount=1500, interval="month", **fields):
-    """A recurring plan whose id is its lookup key (localstripe has no prices)."""
+    """A recurring plan of localstripe's own, under an id of ours."""
     product = stripe.Product.create(name="Pro", metadata={"tier": "pro"})
     return stripe.Plan.create(id=f"pro_monthly_{uuid.uuid4().hex[:8]}", product=product.id,
                               amount=amount, currency="eur", interval=interval, **fields)
+
+
+def _price(amount=1500, interval="month", **fields):
+    """A recurring price (tests/stripe_extras.py) of a product of its own."""
+    product = stripe.Product.create(name="Pro", metadata={"tier": "pro"})
+    return stripe.Price.create(product=product.id, unit_amount=amount, currency="eur",
+                               recurring={"interval": interval}, **fields)
 
 
 def _customer(card_number=None, **payment_method):
@@ -122,29 +136,111 @@ def test_a_monthly_plan_stands_in_for_a_price_with_its_lookup_key_as_id():
     assert plan.id in [p.id for p in stripe.Plan.list(limit=100).data]
 
 
-def test_prices_and_their_lookup_keys_are_not_served():
-    product = stripe.Product.create(name="Pro")
-    with pytest.raises(stripe.APIError, match="404"):
-        stripe.Price.create(product=product.id, unit_amount=1500, currency="eur",
-                            recurring={"interval": "month"}, lookup_key="pro_monthly")
-    with pytest.raises(stripe.APIError, match="404"):
-        stripe.Price.list(lookup_keys=["pro_monthly"])
+def test_a_price_with_a_lookup_key_is_served_by_our_extras_and_subscribable():
+    lookup_key = f"pro_monthly_{uuid.uuid4().hex[:8]}"
+    price = _price(1500, lookup_key=lookup_key, nickname="Pro", metadata={"plan": "pro"})
+
+    assert price.id.startswith("price_") and len(price.id) == len("price_") + 24
+    assert (price.object, price.type, price.active, price.livemode) == \
+        ("price", "recurring", True, False)
+    assert (price.unit_amount, price.currency, price.lookup_key, price.nickname) == \
+        (1500, "eur", lookup_key, "Pro")
+    assert price.recurring.to_dict() == {"aggregate_usage": None, "interval": "month",
+                                         "interval_count": 1, "trial_period_days": None,
+                                         "usage_type": "licensed"}
+    assert price.metadata.to_dict() == {"plan": "pro"}
+    assert stripe.Price.retrieve(price.id).unit_amount == 1500
+    found = stripe.Price.list(lookup_keys=[lookup_key, "nobody_uses_this"], active=True)
+    assert [p.id for p in found.data] == [price.id]
+    assert [p.id for p in stripe.Price.list(product=price.product).data] == [price.id]
+    assert stripe.Plan.retrieve(price.id).amount == 1500       # the plan standing for it
+
+    customer, team = _customer(VISA), _price(4500)
+    subscription = stripe.Subscription.create(customer=customer.id, items=[{"plan": price.id}],
+                                              expand=["latest_invoice"])
+    assert subscription.status == "active"
+    assert subscription["items"].data[0].plan.id == price.id
+    assert (subscription.latest_invoice.status, subscription.latest_invoice.amount_paid) == \
+        ("paid", 1500)
+
+    item = subscription["items"].data[0]
+    preview = stripe.Invoice.create_preview(
+        customer=customer.id, subscription=subscription.id,
+        subscription_details={"items": [{"id": item.id, "plan": team.id}]})
+    assert [line.amount for line in preview.lines.data] == [4500, -1500]
+
+
+def test_a_subscription_item_takes_a_price_id_as_its_plan_not_as_price():
+    customer, price = _customer(VISA), _price()
+    with pytest.raises(stripe.InvalidRequestError):
+        stripe.Subscription.create(customer=customer.id, items=[{"price": price.id}])
+
+
+def test_a_price_is_refused_a_lookup_key_another_price_has_unless_it_transfers_it():
+    lookup_key = f"pro_monthly_{uuid.uuid4().hex[:8]}"
+    first = _price(1500, lookup_key=lookup_key)
+
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        _price(1800, lookup_key=lookup_key)
+    assert (refused.value.http_status, refused.value.param) == (400, "lookup_key")
+    assert first.id in refused.value.user_message
+
+    second = _price(1800, lookup_key=lookup_key, transfer_lookup_key=True)
+    assert [p.id for p in stripe.Price.list(lookup_keys=[lookup_key]).data] == [second.id]
+    assert stripe.Price.retrieve(first.id).lookup_key is None
+
+
+def test_an_unknown_price_is_not_found_and_a_price_needs_an_existing_product():
+    with pytest.raises(stripe.InvalidRequestError) as unknown:
+        stripe.Price.retrieve("price_unknown")
+    assert (unknown.value.http_status, unknown.value.code) == (404, "resource_missing")
+    with pytest.raises(stripe.InvalidRequestError) as no_product:
+        stripe.Price.create(product="prod_unknown", unit_amount=100, currency="eur",
+                            recurring={"interval": "month"})
+    assert (no_product.value.http_status, no_product.value.param) == (404, "product")
+    with pytest.raises(stripe.InvalidRequestError) as no_interval:
+        stripe.Price.create(product=stripe.Product.create(name="Pro").id, unit_amount=100,
+                            currency="eur", recurring={"interval": "fortnight"})
+    assert (no_interval.value.http_status, no_interval.value.param) == \
+        (400, "recurring[interval]")
 
 
 # Subscriptions and invoices
 
 
-def test_a_trial_without_card_has_no_invoice_and_stays_incomplete_not_trialing():
-    customer, plan = _customer(), _plan()
+def test_a_trial_without_card_is_trialing_for_its_days_with_no_invoice():
+    """Our extras' fix: localstripe left it `incomplete` without trial dates. Stripe would
+    also issue an invoice of 0; localstripe issues none."""
+    customer, price = _customer(), _price()
+    before = int(time.time())
 
-    subscription = stripe.Subscription.create(customer=customer.id, items=[{"plan": plan.id}],
+    subscription = stripe.Subscription.create(customer=customer.id, items=[{"plan": price.id}],
                                               trial_period_days=14)
 
     found = stripe.Subscription.retrieve(subscription.id, expand=["latest_invoice"])
-    assert (found.status, found.trial_period_days) == ("incomplete", 14)
-    assert found.trial_start is None and found.trial_end is None
+    assert (found.status, found.trial_period_days) == ("trialing", 14)
+    assert before <= found.trial_start <= time.time()
+    assert found.trial_end == found.trial_start + 14 * 86400
+    assert (found.current_period_start, found.current_period_end) == \
+        (found.trial_start, found.trial_end)
     assert found.latest_invoice is None
     assert stripe.Invoice.list(subscription=subscription.id).data == []
+    assert subscription.id in [s.id for s in stripe.Subscription.list(
+        customer=customer.id, status="trialing").data]
+    created = stripe.Event.list(type="customer.subscription.created", limit=100).data
+    [event] = [e for e in created if e.data.object.id == subscription.id]
+    assert event.data.object.status == "trialing"
+
+
+def test_a_trial_until_a_date_is_trialing_until_then():
+    customer, plan = _customer(VISA), _plan()
+    trial_end = int(time.time()) + 3 * 86400
+
+    subscription = stripe.Subscription.create(customer=customer.id, items=[{"plan": plan.id}],
+                                              trial_end=trial_end)
+
+    assert (subscription.status, subscription.trial_end) == ("trialing", trial_end)
+    assert subscription.current_period_end == trial_end
 
 
 @pytest.mark.parametrize("unsupported", [
@@ -246,22 +342,73 @@ def test_a_percent_off_coupon_is_stored_but_cannot_be_applied():
         stripe.Customer.modify(customer.id, coupon=coupon_id)
 
 
-def test_promotion_codes_are_not_served():
+def test_a_promotion_code_is_served_by_our_extras_and_found_by_its_code_in_any_case():
     coupon_id = f"25OFF_{uuid.uuid4().hex[:8]}"
     stripe.Coupon.create(id=coupon_id, percent_off=25, duration="once")
-    with pytest.raises(stripe.APIError, match="404"):
-        stripe.PromotionCode.create(coupon=coupon_id, code="25OFF")
-    with pytest.raises(stripe.APIError, match="404"):
-        stripe.PromotionCode.list(code="25OFF")
+    code = f"Spring{uuid.uuid4().hex[:6]}"
+
+    promotion = stripe.PromotionCode.create(coupon=coupon_id, code=code, max_redemptions=100,
+                                            metadata={"campaign": "spring"})
+
+    assert promotion.id.startswith("promo_") and promotion.object == "promotion_code"
+    assert (promotion.code, promotion.active, promotion.max_redemptions,
+            promotion.times_redeemed, promotion.expires_at) == (code, True, 100, 0, None)
+    assert (promotion.coupon.id, promotion.coupon.percent_off) == (coupon_id, 25.0)
+    assert promotion.metadata.to_dict() == {"campaign": "spring"}
+    assert stripe.PromotionCode.retrieve(promotion.id).coupon.duration == "once"
+    [found] = stripe.PromotionCode.list(code=code.upper(), active=True).data
+    assert (found.id, found.coupon.percent_off) == (promotion.id, 25.0)
+    assert stripe.PromotionCode.list(code=code.lower(), active=False).data == []
+
+    with pytest.raises(stripe.InvalidRequestError) as taken:
+        stripe.PromotionCode.create(coupon=coupon_id, code=code.lower())
+    assert (taken.value.http_status, taken.value.param) == (400, "code")
+    generated = stripe.PromotionCode.create(coupon=coupon_id)
+    assert generated.code and generated.code != code
 
 
-def test_checkout_sessions_are_not_served():
+def test_a_promotion_code_for_an_unknown_coupon_is_refused():
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        stripe.PromotionCode.create(coupon=f"NOPE_{uuid.uuid4().hex[:8]}", code="NOPE")
+    assert (refused.value.http_status, refused.value.param, refused.value.code) == \
+        (404, "coupon", "resource_missing")
+
+
+def test_a_setup_checkout_session_for_a_customer_is_open_with_a_url_and_a_setup_intent():
     customer = _customer()
-    with pytest.raises(stripe.APIError, match="404"):
-        stripe.checkout.Session.create(mode="setup", customer=customer.id, currency="eur",
-                                       payment_method_types=["card"],
-                                       success_url="http://pinghome.test/billing/done",
-                                       cancel_url="http://pinghome.test/billing")
+
+    session = stripe.checkout.Session.create(
+        mode="setup", customer=customer.id, currency="eur",
+        success_url="http://pinghome.test/billing/done", cancel_url="http://pinghome.test/billing",
+        metadata={"organisation_id": "7"}, setup_intent_data={"metadata": {"purpose": "card"}},
+        expand=["setup_intent"])
+
+    assert session.id.startswith("cs_test_") and session.object == "checkout.session"
+    assert (session.mode, session.customer, session.status) == ("setup", customer.id, "open")
+    assert session.url.startswith(("https://", "http://")) and session.id in session.url
+    assert (session.success_url, session.cancel_url) == \
+        ("http://pinghome.test/billing/done", "http://pinghome.test/billing")
+    assert session.metadata.to_dict() == {"organisation_id": "7"}
+    assert session.expires_at > session.created
+    assert (session.setup_intent.customer, session.setup_intent.status) == \
+        (customer.id, "requires_payment_method")
+    assert session.setup_intent.metadata.to_dict() == {"purpose": "card"}
+    found = stripe.checkout.Session.retrieve(session.id)
+    assert (found.status, found.setup_intent) == ("open", session.setup_intent.id)
+
+
+def test_a_checkout_session_needs_a_known_customer_and_a_success_url():
+    with pytest.raises(stripe.InvalidRequestError) as unknown:
+        stripe.checkout.Session.create(mode="setup", customer="cus_unknown", currency="eur",
+                                       success_url="http://pinghome.test/billing/done")
+    assert (unknown.value.http_status, unknown.value.param) == (404, "customer")
+    with pytest.raises(stripe.InvalidRequestError) as no_url:
+        stripe.checkout.Session.create(mode="setup", customer=_customer().id,
+                                       payment_method_types=["card"])
+    assert (no_url.value.http_status, no_url.value.param) == (400, "success_url")
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        stripe.checkout.Session.retrieve("cs_test_unknown")
+    assert missing.value.http_status == 404
 
 
 # Payment methods and failed payments
