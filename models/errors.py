@@ -76,3 +76,9 @@ class TooManyRequests(DomainError):
     def __init__(self, message: str, *, retry_after_seconds: int | None = None, **kwargs):
         headers = {"Retry-After": str(retry_after_seconds)} if retry_after_seconds else None
         super().__init__(message, headers=headers, **kwargs)
+
+
+class UpstreamFailed(DomainError):
+    """A service we depend on (Stripe) answered with an error or not at all."""
+    status = 502
+    code = "upstream_failed"

@@ -27,6 +27,12 @@ class Organisation(UUIDModel):
     plan_until = UtcDateTimeField(null=True, index=True)
     plan_after = peewee.CharField(max_length=32, null=True)
     plan_after_version = peewee.CharField(max_length=16, null=True)
+    # billing (PINGHOME_BILLING=stripe): its Stripe customer and subscription; after a failed
+    # payment the plan holds until `grace_until`, then falls to free; one trial per organisation
+    stripe_customer_id = peewee.CharField(max_length=255, null=True, unique=True)
+    stripe_subscription_id = peewee.CharField(max_length=255, null=True)
+    grace_until = UtcDateTimeField(null=True, index=True)
+    trial_used = peewee.BooleanField(default=False)
     created_at = UtcDateTimeField()
 
 

@@ -48,7 +48,15 @@ CATALOGUE: dict[tuple[str, str], tuple[Limit, ...]] = {
     ("business", "v1"): _plan(UNLIMITED, UNLIMITED, 50, 5_000, 5_000, 500, 10, UNLIMITED, 365,
                               50, UNLIMITED),
 }
+# what a month of each paid plan costs, in the currency's smallest unit; `pinghome billing
+# setup` makes a Stripe price of each (a new amount is a new version: prices never change)
+PRICES: dict[tuple[str, str], tuple[int, str]] = {
+    ("developer", "v1"): (900, "usd"),
+    ("team", "v1"): (2900, "usd"),
+    ("business", "v1"): (9900, "usd"),
+}
 DEFAULT_PLAN = ("self-hosted", "v1")
+FREE_PLAN = ("free", "v1")            # where an organisation is when it pays for nothing
 
 
 class PlanLimitReached(DomainError):
@@ -80,6 +88,11 @@ def limit_value(organisation, key: str) -> int | None:
         if limit.key == key:
             return limit.value
     raise KeyError(key)
+
+
+def label(plan: str) -> str:
+    """A plan's name for people: `self-hosted` is "Self-hosted"."""
+    return plan[:1].upper() + plan[1:]
 
 
 def title(key: str) -> str:

@@ -77,6 +77,10 @@ class Settings:
     status_subscribe_rate_limit: str = "5/hour"            # confirmations asked, per address
     status_subscribe_client_rate_limit: str = "30/hour"    # and per client
     billing: str = ""                       # "" = off: everyone on the default plan
+    stripe_api_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = "https://api.stripe.com"
+    trial_days: int = 14
 
     @property
     def cname_target(self) -> str:
@@ -116,10 +120,15 @@ def load_settings(environ: dict | None = None) -> Settings:
     billing = (reader.text("PINGHOME_BILLING", "") or "").lower()
     if billing not in ("", "stripe"):
         raise SettingsError(f"PINGHOME_BILLING must be stripe or unset; got {billing!r}")
-    if billing:             # (Stripe's subscriptions, webhooks and checkout come next)
-        raise SettingsError("PINGHOME_BILLING=stripe is not available yet in this release: "
-                            "leave it unset (every organisation on the default plan; "
-                            "vouchers work)")
+    stripe_keys = (reader.text("STRIPE_API_KEY", "") or "",
+                   reader.text("STRIPE_WEBHOOK_SECRET", "") or "")
+    if billing and not stripe_keys[0].startswith(("sk_", "rk_")):
+        raise SettingsError("PINGHOME_BILLING=stripe needs STRIPE_API_KEY, a secret (sk_...) or "
+                            "restricted (rk_...) key of the Stripe account")
+    if billing and not stripe_keys[1].startswith("whsec_"):
+        raise SettingsError("PINGHOME_BILLING=stripe needs STRIPE_WEBHOOK_SECRET, the signing "
+                            "secret (whsec_...) of the webhook endpoint pointed at "
+                            "<gateway>/v1/billing/stripe-webhook")
     settings = Settings(
         database_url=reader.url("DATABASE_URL", schemes={"sqlite", "postgres", "postgresql"})
         or f"sqlite:///{data_dir}/pinghome.db",
@@ -182,7 +191,9 @@ def load_settings(environ: dict | None = None) -> Settings:
                                                 high=24 * 60),
         shift_notice_minutes=reader.integer("PINGHOME_SHIFT_NOTICE_MINUTES", 15, low=1,
                                             high=24 * 60),
-        default_plan=reader.plan("PINGHOME_DEFAULT_PLAN", plans.DEFAULT_PLAN),
+        # with billing on, a new organisation starts on the free plan and pays for more
+        default_plan=reader.plan("PINGHOME_DEFAULT_PLAN",
+                                 plans.FREE_PLAN if billing else plans.DEFAULT_PLAN),
         status_cname_target=reader.hostname("PINGHOME_STATUS_CNAME_TARGET"),
         dns_servers=reader.dns_servers("PINGHOME_DNS_SERVERS"),
         dns_timeout_seconds=reader.number("PINGHOME_DNS_TIMEOUT_SECONDS", 3.0, low=0.1, high=30),
@@ -198,6 +209,11 @@ def load_settings(environ: dict | None = None) -> Settings:
         status_subscribe_client_rate_limit=reader.rate(
             "PINGHOME_STATUS_SUBSCRIBE_CLIENT_RATE_LIMIT", "30/hour"),
         billing=billing,
+        stripe_api_key=stripe_keys[0],
+        stripe_webhook_secret=stripe_keys[1],
+        stripe_api_base=(reader.url("STRIPE_API_BASE", schemes={"http", "https"})
+                         or "https://api.stripe.com").rstrip("/"),
+        trial_days=reader.integer("PINGHOME_TRIAL_DAYS", 14, low=0, high=730),
     )
     twilio = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)
     if any(twilio) and not all(twilio):

@@ -1,4 +1,5 @@
-"""`pinghome`: migrate, up (everything in one process), scheduler, worker, voucher create."""
+"""`pinghome`: migrate, up (everything in one process), scheduler, worker, voucher create,
+billing setup."""
 from __future__ import annotations
 
 import argparse
@@ -27,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     how_many.add_argument("--code", help="this code rather than a random one")
     create.add_argument("--valid-days", type=int, default=365,
                         help="days a code may wait to be applied (default 365)")
+    billing = commands.add_parser("billing", help="Stripe billing (PINGHOME_BILLING=stripe)")
+    billing_commands = billing.add_subparsers(dest="billing_command", required=True)
+    billing_commands.add_parser("setup", help="make the Stripe product and price of each paid "
+                                              "plan version, unless made already")
     args = parser.parse_args(argv)
 
     try:
@@ -38,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         return _migrate(settings)
     if args.command == "voucher":
         return _create_vouchers(args, settings)
+    if args.command == "billing":
+        return _set_up_billing(settings)
     return _run_until_signalled(args, settings)
 
 
@@ -65,6 +72,28 @@ def _create_vouchers(args, settings) -> int:
         print(f"pinghome voucher: {exc}", file=sys.stderr)
         return 2
     print("\n".join(codes))
+    return 0
+
+
+def _set_up_billing(settings) -> int:
+    from models.billing import stripe_account
+    from models.errors import UpstreamFailed
+    from pinghome.runtime import prepare
+
+    if not settings.billing:
+        print("pinghome billing: billing is off; set PINGHOME_BILLING=stripe, STRIPE_API_KEY "
+              "and STRIPE_WEBHOOK_SECRET first", file=sys.stderr)
+        return 2
+    prepare(settings)
+    try:
+        done = stripe_account.setup(settings)
+    except UpstreamFailed as exc:
+        print(f"pinghome billing: {exc.message}", file=sys.stderr)
+        return 1
+    for plan, version, what in done:
+        price = stripe_account.StripePrice.get(plan=plan, plan_version=version)
+        print(f"{plan}/{version}: {what} {price.price_id} ({price.amount} {price.currency} a "
+              f"{price.interval}, product {price.product_id})")
     return 0
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import dramatiq
 
 from models import changelog, incidents, jobs, outbox, vouchers
+from models.billing import subscriptions as billing
 from models.heartbeats import overdue
 from models.incidents import announcements
 from models.heartbeats.stream import stream_for
@@ -31,6 +32,7 @@ def periodic_tasks(broker, settings) -> list[PeriodicTask]:
         PeriodicTask("escalations.hand_over_due", 1, announcements.hand_over_due),
         PeriodicTask("statuspages.announce_maintenance", 60, subscribers.announce_maintenance),
         PeriodicTask("vouchers.end_expired", 60, vouchers.end_expired),
+        PeriodicTask("billing.end_grace", 60, billing.end_grace),
         PeriodicTask("statistics.rollup", 300, lambda now: jobs.defer("statistics.rollup")),
         PeriodicTask("monitors.look_at_expiry", 3600, _look_at_expiry),
         PeriodicTask("oncall.notify_upcoming", 60,

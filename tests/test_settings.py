@@ -66,11 +66,35 @@ def test_values_are_parsed():
     ("PINGHOME_STATUS_SUBSCRIBE_RATE_LIMIT", "often"),
     ("PINGHOME_STATUS_PAGE_CACHE_SECONDS", "120"),
     ("PINGHOME_BILLING", "paypal"),
-    ("PINGHOME_BILLING", "stripe"),          # not built yet: refused rather than half-served
 ])
 def test_a_bad_value_is_refused_naming_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):
         load_settings({**KEY, name: value})
+
+
+STRIPE = {"PINGHOME_BILLING": "stripe", "STRIPE_API_KEY": "sk_test_x",
+          "STRIPE_WEBHOOK_SECRET": "whsec_x"}
+
+
+@pytest.mark.parametrize("name, value", [
+    ("STRIPE_API_KEY", ""),
+    ("STRIPE_API_KEY", "pk_test_public"),       # the publishable key cannot act for us
+    ("STRIPE_WEBHOOK_SECRET", ""),
+    ("STRIPE_API_BASE", "localhost:12111"),
+    ("PINGHOME_TRIAL_DAYS", "-1"),
+])
+def test_billing_on_needs_its_stripe_settings(name, value):
+    with pytest.raises(SettingsError, match=name):
+        load_settings({**KEY, **STRIPE, name: value})
+
+
+def test_with_billing_on_new_organisations_start_free_and_trials_last_two_weeks():
+    settings = load_settings({**KEY, **STRIPE})
+    assert (settings.billing, settings.default_plan, settings.trial_days) == \
+        ("stripe", ("free", "v1"), 14)
+    assert settings.stripe_api_base == "https://api.stripe.com"
+    assert load_settings({**KEY, **STRIPE, "PINGHOME_DEFAULT_PLAN": "team"}).default_plan == \
+        ("team", "v1")
 
 
 def test_the_secret_key_is_generated_once_and_kept_private(tmp_path):

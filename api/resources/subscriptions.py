@@ -11,7 +11,8 @@ import falcon
 from api.resources.base import Resource
 from api.schemas import billing as billing_schemas
 from api.schemas import subscriptions as schemas
-from models import billing, clock
+from models import clock
+from models.billing import subscriptions as billing
 from models.statuspages import public, subscribers
 
 ANSWER = ("If that address can be subscribed to the page, a message asking to confirm the "
@@ -60,18 +61,26 @@ class SubscriptionItem(Resource):
         unsubscribe link, no sign-in), or with a bearer token the organisation's billing
         subscription, cancelled at the end of its period (owners)."""
         if req.context.caller is not None:
-            billing.change(req.context.caller, "Cancelling the subscription",
-                           settings=self.settings)
+            resp.media = {"message": "The subscription ends with its period.",
+                          "subscription": billing.cancel(req.context.caller, token,
+                                                         settings=self.settings,
+                                                         now=clock.now())}
+            return
         subscribers.unsubscribe(token, settings=self.settings)
         resp.media = {"message": "Subscription deleted."}
 
     def on_put(self, req, resp, token):
         """Reactivate a billing subscription cancelled at the end of its period, before it
         ends (owners)."""
-        billing.change(req.context.caller, "Reactivating the subscription",
-                       settings=self.settings)
+        resp.media = {"message": "Subscription reactivated.",
+                      "subscription": billing.reactivate(req.context.caller, token,
+                                                         settings=self.settings,
+                                                         now=clock.now())}
 
     def on_patch(self, req, resp, token):
         """Move a billing subscription to another price, prorated (owners)."""
-        billing.change(req.context.caller, "Changing the subscription", settings=self.settings)
+        resp.media = {"message": "Subscription changed.",
+                      "subscription": billing.change_price(
+                          req.context.caller, token, req.context.body.price_id,
+                          settings=self.settings, now=clock.now())}
 

@@ -139,7 +139,11 @@ def test_the_three_state_change_tables_become_one_keeping_every_change(scratch):
            heartbeats.HeartbeatStateChange, servers.Server, servers.ServerStateChange]
     with scratch.bind_ctx([Organisation, Team, Service, monitors.Service, heartbeats.Service,
                            servers.Service, *old]):
-        organisation = Organisation.create(name="Early", created_at=at)
+        # the columns of the time (the live model's later ones have defaults of their own)
+        organisation, mark = uuid.uuid4(), scratch.param
+        scratch.execute_sql("INSERT INTO organisation (id, name, plan, plan_version, created_at) "
+                            f"VALUES ({', '.join([mark] * 5)})",
+                            (organisation.hex, "Early", "free", "v1", at))
         service = Service.create(team=Team.create(organisation=organisation, name="T",
                                                   created_at=at), name="S", created_at=at)
         monitor = monitors.Monitor.create(service=service.id, name="m", type="http",
