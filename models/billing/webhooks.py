@@ -13,6 +13,7 @@ from __future__ import annotations
 import peewee
 import stripe
 
+from models import plans
 from models.billing import subscriptions
 from models.billing.stripe_account import StripeEvent, answering, client, field
 from models.db import database
@@ -62,7 +63,7 @@ def receive(payload: bytes, signature: str | None, *, settings, now) -> str:
             # a paid plan holds for the grace, once, from the first failure
             (Organisation.update(grace_until=now + subscriptions.GRACE)
              .where(Organisation.id == organisation.id, Organisation.grace_until.is_null(),
-                    Organisation.plan != subscriptions.plans.FREE_PLAN[0]).execute())
+                    Organisation.plan != plans.FREE_PLAN[0]).execute())
         if event.type in PAID:
             (Organisation.update(grace_until=None)
              .where(Organisation.id == organisation.id).execute())
