@@ -14,9 +14,12 @@ import datetime as dt
 
 import peewee
 
-from models import changelog
+from models import changelog, plans
 from models.db import database, is_postgres
+from models.errors import NotFound
 from models.monitors.tables import Monitor
+from models.organisations import Organisation, Team
+from models.services import Service
 from models.results import REGION_FIGURES, CheckResult, ResultHourly
 from models.statistics import histogram
 from models.statistics.intervals import HOUR, floor, utc
@@ -199,24 +202,46 @@ def _oldest_hour() -> dt.datetime | None:
 
 
 def purge_results(*, now: dt.datetime, retention_days: int, chunk: int = PURGE_CHUNK) -> int:
-    """Deletes the raw results due before the hour `retention_days` ago began (whole hours,
+    """Deletes the raw results due before the hour their retention ago began (whole hours,
     so an hour's rollup is never rebuilt from part of it), at most `chunk` rows per statement
-    and transaction so no lock is held long. Answers how many were deleted."""
-    cutoff = naive(floor(now - dt.timedelta(days=retention_days), "hour"))
-    return _purge(CheckResult, CheckResult.due_at, cutoff, chunk)
+    and transaction so no lock is held long. A monitor's results are kept for as long as its
+    organisation's plan says (`data_retention_days`), or `retention_days` (the installation's)
+    where the plan does not limit it. Answers how many were deleted."""
+    deleted = 0
+    for days, monitor_ids in _monitors_by_retention(retention_days).items():
+        cutoff = naive(floor(now - dt.timedelta(days=days), "hour"))
+        deleted += _purge(CheckResult, CheckResult.due_at, cutoff, chunk, monitor_ids)
+    return deleted
+
+
+def _monitors_by_retention(default_days: int) -> dict[int, list]:
+    kept: dict[tuple[str, str], int] = {}
+    grouped: dict[int, list] = {}
+    rows = (Monitor.select(Monitor.id, Organisation.plan, Organisation.plan_version)
+            .join(Service).join(Team).join(Organisation).order_by(Monitor.id).tuples())
+    for monitor_id, plan, version in rows:
+        if (plan, version) not in kept:
+            try:
+                days = plans.limit_value(Organisation(plan=plan, plan_version=version),
+                                         "data_retention_days")
+            except NotFound:             # a plan the catalogue no longer has
+                days = None
+            kept[(plan, version)] = days or default_days
+        grouped.setdefault(kept[(plan, version)], []).append(monitor_id)
+    return grouped
 
 
 def purge_rollups(*, now: dt.datetime, retention_days: int, chunk: int = PURGE_CHUNK) -> int:
     """Deletes the rollups of the hours before the hour `retention_days` ago, in chunks;
     answers how many were deleted."""
     cutoff = naive(floor(now - dt.timedelta(days=retention_days), "hour"))
-    return _purge(ResultHourly, ResultHourly.hour, cutoff, chunk)
+    monitor_ids = [row[0] for row in Monitor.select(Monitor.id).order_by(Monitor.id).tuples()]
+    return _purge(ResultHourly, ResultHourly.hour, cutoff, chunk, monitor_ids)
 
 
-def _purge(model, field, cutoff: dt.datetime, chunk: int) -> int:
+def _purge(model, field, cutoff: dt.datetime, chunk: int, monitor_ids: list) -> int:
     """Monitor by monitor (a batch at a time), so each statement walks the index on
     (monitor_id, time) from its oldest entries and stops after `chunk` rows."""
-    monitor_ids = [row[0] for row in Monitor.select(Monitor.id).order_by(Monitor.id).tuples()]
     deleted = 0
     for start in range(0, len(monitor_ids), _MONITOR_BATCH):
         batch = monitor_ids[start:start + _MONITOR_BATCH]

@@ -353,6 +353,22 @@ def test_purging_deletes_whole_old_hours_of_results_chunk_by_chunk(service, moni
     assert ResultHourly.select().count() == 1
 
 
+def test_raw_results_are_kept_as_long_as_the_organisations_plan_says(settings, service,
+                                                                     monitor):
+    from models.organisations import Organisation
+    paying = new_monitor(make_service(first_team(make_customer(settings))))
+    Organisation.update(plan="team", plan_version="v1").where(     # 180 days
+        Organisation.id == paying.service.team.organisation_id).execute()
+    for each in (monitor, paying):                  # the session's plan: self-hosted, no limit
+        add_results(each, NOW - dt.timedelta(days=100), 5)
+
+    assert statistics.purge_results(now=NOW, retention_days=30) == 5
+    assert [r.monitor_id for r in CheckResult.select()] == [paying.id] * 5
+    Organisation.update(plan="free").where(                          # 30 days
+        Organisation.id == paying.service.team.organisation_id).execute()
+    assert statistics.purge_results(now=NOW, retention_days=400) == 5
+
+
 def test_purging_nothing_old_deletes_nothing(monitor):
     add_results(monitor, NOW - H, 30)
     assert statistics.purge_results(now=NOW, retention_days=30) == 0
