@@ -42,14 +42,8 @@ def rolled_levels(monitor_id, buckets: Buckets, first: dt.datetime, last: dt.dat
 
     A bucket's own tally comes from the figures over all regions, so an hourly bucket has an
     exact p95; a bucket's histogram is fetched only when buckets span several hours."""
-    hourly = buckets.interval == "hour"
-    cursor = database.execute_sql(
-        "SELECT hour, checks, failures, maintenance_checks, response_count, response_sum_us, "
-        "response_min_us, response_max_us, response_p95_us, "
-        f"{'NULL' if hourly else 'histogram'}, regions "
-        f"FROM result_hourly WHERE monitor_id = {database.param} AND hour >= {database.param} "
-        f"AND hour < {database.param} ORDER BY hour",     # the order of its key: no sort
-        (ResultHourly.monitor.db_value(monitor_id), first, last))
+    cursor = database.execute_sql(rolled_sql(hourly=buckets.interval == "hour"),
+                                  (ResultHourly.monitor.db_value(monitor_id), first, last))
     cells: dict = {}
     totals: dict = {}
     index, hour = buckets.index, None
@@ -59,6 +53,16 @@ def rolled_levels(monitor_id, buckets: Buckets, first: dt.datetime, last: dt.dat
         for region, (*figures, counts) in json.loads(regions).items():
             _add(cells, (bucket, region), _tally(*figures, counts))
     return Levels.of_rolled(cells, totals), None if hour is None else naive(hour) + HOUR
+
+
+def rolled_sql(*, hourly: bool) -> str:
+    """The one query of a report's rolled-up hours (monitor, first hour, end hour)."""
+    return ("SELECT hour, checks, failures, maintenance_checks, response_count, "
+            "response_sum_us, response_min_us, response_max_us, response_p95_us, "
+            f"{'NULL' if hourly else 'histogram'}, regions "
+            f"FROM result_hourly WHERE monitor_id = {database.param} "
+            f"AND hour >= {database.param} AND hour < {database.param} "
+            "ORDER BY hour")     # the order of its key: no sort
 
 
 def _tally(checks, failures, _maintenance, count, total_us, low_us, high_us, p95_us,
