@@ -2,7 +2,7 @@
 payment, the prices `pinghome billing setup` made, and the webhook events already applied."""
 import uuid
 
-from peewee import (BooleanField, CharField, DateTimeField, IntegerField, Model, UUIDField)
+from peewee import SQL, BooleanField, CharField, DateTimeField, IntegerField, Model, UUIDField
 
 
 class Base(Model):
@@ -40,7 +40,9 @@ def up(migrator, db):
         migrator.add_column("organisation", "stripe_subscription_id",
                             CharField(max_length=255, null=True)),
         migrator.add_column("organisation", "grace_until", DateTimeField(null=True)),
-        migrator.add_column("organisation", "trial_used", BooleanField(default=False)),
+        # a default in the table too: rows inserted by SQL alone (the benches') leave it out
+        migrator.add_column("organisation", "trial_used",
+                            BooleanField(default=False, constraints=[SQL("DEFAULT false")])),
         migrator.add_index("organisation", ("stripe_customer_id",), True),
         migrator.add_index("organisation", ("grace_until",), False))
     with db.bind_ctx(NEW):
