@@ -1,10 +1,15 @@
-"""Benchmark: the whole probe pipeline (scheduled -> probed -> stored -> state updated).
+"""Benchmark: the capacity of the whole probe pipeline (scheduled -> probed -> stored -> state
+updated), for plain HTTP and for HTTPS with a new TLS connection per check.
 
-Starts Postgres, Redis and an nginx target on loopback, fills N http monitors, runs the real
-`pinghome scheduler` and region workers as processes for a while, and reads back from Postgres
-how many checks were recorded per second and how late they started. In the same run it measures
-the bare loop: the same probe function, client and concurrency against the same target, with
-no scheduler, broker or database. Run: .venv/bin/python bench/probes.py [--monitors N] ...
+Starts Postgres, Redis and an nginx target on loopback (installing Debian's nginx-light when it
+is missing; its TLS certificate from a trustme CA the workers trust through
+PINGHOME_TLS_CA_FILE). For each scheme it first measures the bare loop: the same probe function,
+client and concurrency against the same target, with no scheduler, broker or database. Then it
+offers the real `pinghome scheduler` and region workers (processes) a load of monitors every
+`--interval` seconds, starting at `--start` x the bare loop and stepping it up x `--step` (each
+step held `--warmup` + `--duration` seconds, with a fresh broker) until the scheduling lag's p99
+passes 1 s or fewer than 95 % of the offered checks are recorded; the highest step that held is
+the capacity. Run: .venv/bin/python bench/probes.py [--interval S] [--start R] [--step F] ...
 """
 from __future__ import annotations
 
@@ -33,21 +38,18 @@ def main() -> None:
     options = parse_options()
     nginx = Nginx().start()
     postgres, redis = Postgres().start(), Redis().start()
-    processes = []
     try:
-        env = environment(postgres, redis, options)
-        prepare_database(env, options, nginx.url)
-        bare = bare_loop_rate(nginx.url, options)
-        print(f"bare loop: {bare:,.0f} checks/s (probe_http_many, concurrency "
-              f"{options.batch_size}, new connection per check)", flush=True)
-        processes = start_pipeline(env, options)
-        figures = measure(processes, options, env["DATABASE_URL"])
-        report(figures, bare, options)
+        env = environment(postgres, redis, options, nginx.ca_file)
+        found = {}
+        for scheme, url in (("http", nginx.url), ("https", nginx.tls_url)):
+            bare = bare_loop_rate(url, options, ca_file=nginx.ca_file)
+            print(f"{scheme} bare loop: {bare:,.0f} checks/s (probe_http_many, concurrency "
+                  f"{options.batch_size}, new connection per check)", flush=True)
+            monitors = prepare_database(env, options, url,
+                                        count=int(bare * options.most * options.interval))
+            found[scheme] = (bare, step_up(env, redis, options, monitors, bare, scheme))
+        report(found, options)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(20)
         redis.destroy()
         postgres.destroy()
         nginx.stop()
@@ -55,13 +57,18 @@ def main() -> None:
 
 def parse_options():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--monitors", type=int, default=76_000)
     parser.add_argument("--interval", type=int, default=10, help="seconds between checks")
+    parser.add_argument("--start", type=float, default=0.35,
+                        help="the first step's offered load, a multiple of the bare loop")
+    parser.add_argument("--step", type=float, default=1.25, help="each step's load increase")
+    parser.add_argument("--most", type=float, default=1.3,
+                        help="the highest load offered, a multiple of the bare loop")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--threads", type=int, default=4, help="Dramatiq threads per worker")
     parser.add_argument("--batch-size", type=int, default=500)
-    parser.add_argument("--warmup", type=int, default=40, help="seconds before measuring")
-    parser.add_argument("--duration", type=int, default=60, help="seconds measured")
+    parser.add_argument("--warmup", type=int, default=20,
+                        help="seconds a step runs before it is measured")
+    parser.add_argument("--duration", type=int, default=30, help="seconds a step is measured")
     parser.add_argument("--from-unknown", action="store_true",
                         help="start every monitor unknown (the first round then flips them "
                              "all to up) rather than up, as in a running system")
@@ -69,23 +76,32 @@ def parse_options():
 
 
 class Nginx:
-    """A fast target: nginx answering 200 with a small body, one worker process."""
+    """A fast target: nginx answering 200 with a small body, one worker process, on a plain
+    port and a TLS one (a certificate for 127.0.0.1 from a trustme CA, in `ca_file`)."""
 
     def __init__(self):
-        self.port = free_port()
+        self.port, self.tls_port = free_port(), free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="pinghome-nginx-"))
         self.url = f"http://127.0.0.1:{self.port}/health"
+        self.tls_url = f"https://127.0.0.1:{self.tls_port}/health"
+        self.ca_file = str(self.dir / "ca.pem")
 
     def start(self) -> "Nginx":
-        binary = shutil.which("nginx") or "/usr/sbin/nginx"
-        if not os.path.exists(binary):
-            sys.exit("nginx not found: install Debian's nginx-light (apt-get install nginx-light)")
+        import trustme
+        binary = ensure_nginx()
+        ca = trustme.CA()
+        ca.cert_pem.write_to_path(self.ca_file)
+        issued = ca.issue_cert("127.0.0.1")
+        issued.private_key_and_cert_chain_pem.write_to_path(str(self.dir / "server.pem"))
         (self.dir / "nginx.conf").write_text(f"""
 worker_processes 1; daemon off; pid {self.dir}/nginx.pid; error_log {self.dir}/error.log;
 events {{ worker_connections 8192; }}
 http {{ access_log off; client_body_temp_path {self.dir}; proxy_temp_path {self.dir};
   fastcgi_temp_path {self.dir}; uwsgi_temp_path {self.dir}; scgi_temp_path {self.dir};
-  server {{ listen 127.0.0.1:{self.port} backlog=8192; location / {{ return 200 "ok\\n"; }} }} }}
+  server {{ listen 127.0.0.1:{self.port} backlog=8192; location / {{ return 200 "ok\\n"; }} }}
+  server {{ listen 127.0.0.1:{self.tls_port} ssl backlog=8192;
+    ssl_certificate {self.dir}/server.pem; ssl_certificate_key {self.dir}/server.pem;
+    location / {{ return 200 "ok\\n"; }} }} }}
 """)
         self.process = subprocess.Popen([binary, "-c", str(self.dir / "nginx.conf")],
                                         stderr=subprocess.DEVNULL)
@@ -105,8 +121,23 @@ http {{ access_log off; client_body_temp_path {self.dir}; proxy_temp_path {self.
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def environment(postgres, redis, options) -> dict:
+def ensure_nginx() -> str:
+    """nginx, installed from Debian's nginx-light when it is missing."""
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx")
+                                      else None)
+    if found:
+        return found
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    print("... installing nginx-light", flush=True)
+    subprocess.run(sudo + ["apt-get", "install", "-y", "-q", "nginx-light"], check=True,
+                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+                   stdout=subprocess.DEVNULL)
+    return shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def environment(postgres, redis, options, ca_file: str) -> dict:
     return {"PATH": os.environ["PATH"], "DATABASE_URL": postgres.url, "REDIS_URL": redis.url,
+            "PINGHOME_TLS_CA_FILE": ca_file,
             "PINGHOME_SECRET_KEY": SECRET, "PINGHOME_REGIONS": "bench",
             "PINGHOME_ALLOW_PRIVATE_TARGETS": "true", "PINGHOME_NTP_SERVER": "off",
             "PINGHOME_PROBE_BATCH_SIZE": str(options.batch_size),
@@ -114,14 +145,15 @@ def environment(postgres, redis, options) -> dict:
             "PINGHOME_DATA_DIR": tempfile.mkdtemp(prefix="pinghome-bench-")}
 
 
-def prepare_database(env, options, url) -> None:
-    """Migrates and inserts the monitors directly (the API would take minutes for 100k)."""
+def prepare_database(env, options, url, *, count: int) -> list:
+    """Migrates (once) and inserts `count` monitors of `url` directly (the API would take
+    minutes for 100k), disabled: each step enables as many as it offers. Answers their ids."""
     connection, service, now = migrated_with_service(env)
     with connection, connection.cursor() as cursor:
         status = "unknown" if options.from_unknown else "up"
         fixed = (f"http\t{url}\tGET\tf\tf\tf\t0\t0\t[\"bench\"]\t{options.interval}\t5\t"
-                 f"t\t{status}\t1\t{now.isoformat()}\t{now.isoformat()}")
-        ids = [uuid.uuid4() for _ in range(options.monitors)]
+                 f"f\t{status}\t1\t{now.isoformat()}\t{now.isoformat()}")
+        ids = [uuid.uuid4() for _ in range(count)]
         rows = "".join(f"{id_}\t{service}\tm{n}\t{fixed}\n" for n, id_ in enumerate(ids))
         cursor.copy_from(io.StringIO(rows), "monitor", columns=(
             "id", "service_id", "name", "type", "url", "method", "skip_ssl_error",
@@ -134,11 +166,66 @@ def prepare_database(env, options, url) -> None:
             cursor.copy_from(io.StringIO(states), "region_state", columns=(
                 "id", "monitor_id", "region", "status", "changed_at"))
     connection.close()
+    return ids
 
 
-def bare_loop_rate(url, options, seconds: float = 10) -> float:
+def step_up(env, redis, options, monitors: list, bare: float, scheme: str) -> dict | None:
+    """Offers ever more checks per second until a step does not hold; answers the figures of
+    the highest step that held (None if the first did not)."""
+    offered, held = bare * options.start, None
+    while offered <= bare * options.most:
+        count = min(len(monitors), round(offered * options.interval))
+        enable(env["DATABASE_URL"], monitors[:count])
+        flush(redis.url)                           # no message of the step before
+        processes = start_pipeline(env, options)
+        try:
+            figures = measure(processes, options, env["DATABASE_URL"])
+        finally:
+            stop(processes)
+        figures.update(monitors=count, offered=count / options.interval)
+        holds = figures["lag_p99"] <= 1.0 and figures["rate"] >= 0.95 * figures["offered"]
+        print(f"{scheme} step: offered {figures['offered']:,.0f} checks/s ({count:,} monitors)"
+              f" -> recorded {figures['rate']:,.0f}/s, p99 lag {figures['lag_p99']:.2f} s, "
+              f"worker RSS {figures['rss']:.0f} MiB: {'held' if holds else 'did not hold'}",
+              flush=True)
+        if not holds:
+            break
+        held, offered = figures, offered * options.step
+    return held
+
+
+def flush(redis_url: str) -> None:
+    import redis
+    client = redis.Redis.from_url(redis_url)
+    client.flushall()
+    client.close()
+
+
+def enable(database_url: str, ids: list) -> None:
+    import psycopg2
+    connection = psycopg2.connect(database_url)
+    with connection, connection.cursor() as cursor:
+        cursor.execute("UPDATE monitor SET enabled = false WHERE enabled")
+        cursor.execute("UPDATE monitor SET enabled = true WHERE id = ANY(%s::uuid[])",
+                       ([str(i) for i in ids],))
+    connection.close()
+
+
+def stop(processes) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def bare_loop_rate(url, options, *, ca_file: str, seconds: float = 10) -> float:
     from workers.probes.http import HttpRequest, probe_http_many
-    requests = [HttpRequest(url, allow_private=True, timeout=5)] * options.batch_size
+    requests = [HttpRequest(url, allow_private=True, timeout=5, ca_file=ca_file)
+                ] * options.batch_size
     done, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
         results = probe_http_many(requests, concurrency=options.batch_size)
@@ -178,24 +265,32 @@ def measure(processes, options, database_url: str) -> dict:
     connection.close()
     seconds = (ended - started).total_seconds()
     return {"rate": total / seconds, "passed": passed, "total": total,
-            "offered": options.monitors / options.interval,
             "lag_p50": _percentile(lags, 50), "lag_p99": _percentile(lags, 99),
             "rss": max(rss) if rss else 0.0,
             "cpu": {name: used / seconds for name, used in cpu.items()}}
 
 
-def report(figures, bare, options) -> None:
-    print(f"offered load: {figures['offered']:,.0f} checks/s ({options.monitors:,} monitors "
-          f"every {options.interval} s); workers: {options.workers} x {options.threads} threads,"
-          f" batches of {options.batch_size}")
-    print(f"recorded: {figures['total']:,} checks ({figures['passed']:,} passed) in the "
-          f"{options.duration} s window")
-    print("CPU (cores) by program: " + ", ".join(
-        f"{name} {cores:.2f}" for name, cores in sorted(figures["cpu"].items(), key=lambda c: -c[1])))
-    print(f"scheduling lag (due -> probe start): p50 {figures['lag_p50']:.3f} s, "
-          f"p99 {figures['lag_p99']:.3f} s")
-    print(f"bench probes: {figures['rate']:,.0f} checks/s, {figures['rate'] / bare:.2f} x bare "
-          f"loop, p99 lag {figures['lag_p99']:.2f} s, worker RSS {figures['rss']:.0f} MiB")
+def report(found: dict, options) -> None:
+    print(f"workers: {options.workers} x {options.threads} threads, batches of "
+          f"{options.batch_size}, a check every {options.interval} s per monitor")
+    line = {}
+    for scheme, (bare, held) in found.items():
+        if held is None:
+            print(f"{scheme}: not even the first step ({options.start} x the bare loop) held")
+            line[scheme] = (0.0, 0.0, float("nan"))
+            continue
+        print(f"{scheme} capacity: {held['rate']:,.0f} checks/s ({held['monitors']:,} monitors) ="
+              f" {held['rate'] / bare:.2f} x the bare loop ({bare:,.0f}/s); scheduling lag p50 "
+              f"{held['lag_p50']:.3f} s, p99 {held['lag_p99']:.3f} s; worker RSS "
+              f"{held['rss']:.0f} MiB = {held['rss'] / (held['monitors'] / 10_000):.1f} MiB per "
+              "10,000 monitors")
+        print(f"{scheme} CPU (cores) by program: " + ", ".join(
+            f"{name} {cores:.2f}" for name, cores in
+            sorted(held["cpu"].items(), key=lambda c: -c[1])))
+        line[scheme] = (held["rate"], held["rate"] / bare, held["lag_p99"])
+    (rate, ratio, lag), (tls_rate, tls_ratio, _) = line["http"], line["https"]
+    print(f"bench probes: capacity {rate:,.0f} checks/s, {ratio:.2f} x bare loop, https "
+          f"{tls_rate:,.0f} checks/s, {tls_ratio:.2f} x bare, p99 lag {lag:.2f} s")
 
 
 def cpu_seconds() -> dict:
