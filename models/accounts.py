@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import typing
 
 import argon2
 import peewee
@@ -78,13 +79,30 @@ class OneTimeCode(UUIDModel):
 
 @dataclasses.dataclass(frozen=True)
 class Caller:
-    """Who is calling: the signed-in customer and the session the token belongs to."""
+    """Who is calling: the signed-in customer and the session the token belongs to. An API
+    key calls as `api_keys.KeyCaller`, which answers the same questions but has no person."""
     customer: Customer
     session_id: object
+    # a person's role is per team, from their memberships (`models.organisations`)
+    key_role: typing.ClassVar[None] = None
 
     @property
     def organisation_id(self):
         return self.customer.organisation_id
+
+    @property
+    def actor_id(self):
+        """Whom a change is attributed to (incident timelines, `updated_by`)."""
+        return self.customer.id
+
+    @property
+    def actor_name(self) -> str:
+        return f"{self.customer.name} {self.customer.surname}"
+
+    @property
+    def actor_ref(self) -> str:
+        """The actor as a string no other caller has (idempotency keys)."""
+        return str(self.customer.id)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,7 +202,7 @@ def refresh_session(*, refresh_token: str, settings, now) -> tuple[Customer, Iss
     The session is the token family. A refresh token presented again after it was swapped
     means two holders have it, one of them a thief: the session ends, so the pair it was
     swapped into (whoever holds it) stops working too, and its owner signs in again."""
-    presented = _digest(settings, refresh_token)
+    presented = digest(settings, refresh_token)
     session = (Session.select(Session, Customer).join(Customer)
                .where(Session.refresh_hash == presented,
                       Session.revoked_at.is_null(), Session.refresh_expires_at > now)
@@ -198,8 +216,8 @@ def refresh_session(*, refresh_token: str, settings, now) -> tuple[Customer, Iss
                               code="invalid_token")
     tokens = _new_tokens(settings, now)
     with database.atomic():
-        rotated = (Session.update(access_hash=_digest(settings, tokens.access_token),
-                                  refresh_hash=_digest(settings, tokens.refresh_token),
+        rotated = (Session.update(access_hash=digest(settings, tokens.access_token),
+                                  refresh_hash=digest(settings, tokens.refresh_token),
                                   access_expires_at=tokens.access_expires_at,
                                   refresh_expires_at=tokens.refresh_expires_at)
                    .where(Session.id == session.id, Session.refresh_hash == presented,
@@ -226,7 +244,7 @@ def _replayed() -> Unauthenticated:
 def authenticate(token: str, *, settings, now) -> Caller:
     """The caller a bearer token belongs to; `Unauthenticated` if unknown, expired or revoked."""
     session = (Session.select(Session, Customer).join(Customer)
-               .where(Session.access_hash == _digest(settings, token),
+               .where(Session.access_hash == digest(settings, token),
                       Session.revoked_at.is_null(), Session.access_expires_at > now)
                .first())
     if session is None:
@@ -347,11 +365,12 @@ def _revoke_sessions(customer: Customer, *, now, keep=None) -> None:
 
 def _open_session(customer, *, settings, now, ip, user_agent) -> IssuedTokens:
     tokens = _new_tokens(settings, now)
-    Session.create(customer=customer, access_hash=_digest(settings, tokens.access_token),
-                   refresh_hash=_digest(settings, tokens.refresh_token),
+    Session.create(customer=customer, access_hash=digest(settings, tokens.access_token),
+                   refresh_hash=digest(settings, tokens.refresh_token),
                    access_expires_at=tokens.access_expires_at,
                    refresh_expires_at=tokens.refresh_expires_at, created_at=now,
-                   ip=(ip or None) and ip[:64], user_agent=(user_agent or None) and user_agent[:255])
+                   ip=(ip or None) and ip[:64],
+                   user_agent=(user_agent or None) and user_agent[:255])
     return tokens
 
 
@@ -362,7 +381,8 @@ def _new_tokens(settings, now) -> IssuedTokens:
         refresh_expires_at=now + dt.timedelta(seconds=settings.refresh_token_ttl_seconds))
 
 
-def _digest(settings, secret: str) -> str:
+def digest(settings, secret: str) -> str:
+    """The HMAC (keyed with the secret key) stored in place of a token, code or API key."""
     return hmac.new(settings.secret_key.encode(), secret.encode(), hashlib.sha256).hexdigest()
 
 
@@ -380,7 +400,8 @@ _CODE_MAIL = {
 }
 
 
-def send_code(customer: Customer, purpose: str, *, settings, now, target: str | None = None) -> None:
+def send_code(customer: Customer, purpose: str, *, settings, now,
+              target: str | None = None) -> None:
     """Issues a new 6-digit code (earlier unused ones of the same purpose stop working) and
     mails it, to `target` when given (a new address to prove). Call inside a transaction: the
     mail goes out only if the code is stored."""
@@ -400,7 +421,7 @@ def send_code(customer: Customer, purpose: str, *, settings, now, target: str | 
 
 
 def _code_digest(settings, customer, purpose, code) -> str:
-    return _digest(settings, f"{purpose}:{customer.id}:{code}")
+    return digest(settings, f"{purpose}:{customer.id}:{code}")
 
 
 def check_code(customer, purpose, code, *, field, settings, now) -> OneTimeCode:

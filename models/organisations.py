@@ -5,7 +5,8 @@ monitors) and sees its secrets (push keys, signing secrets, webhook URLs), `owne
 members and the team itself; creating a team takes an owner of one of the organisation's teams.
 A team always keeps an owner.
 Access is by membership: a team the caller does not belong to is not found, whichever
-organisation it is in.
+organisation it is in. An API key (`models.api_keys`) holds one role, `user` or `manager`, in
+every team of its organisation; the access functions below answer for it too.
 """
 from __future__ import annotations
 
@@ -74,9 +75,34 @@ def teams_of(customer) -> list[tuple[Team, str]]:
 
 
 # -- access -------------------------------------------------------------------------------
+#
+# Every question about what a caller may do is answered here, for people (by their memberships)
+# and for API keys (`api_keys.KeyCaller`: the key's one role in every team of its organisation,
+# never owner), so no other module looks at memberships to decide access.
+
+def caller_teams(caller) -> list[tuple[Team, str]]:
+    """`teams_of` for a caller: a key's are all the teams of its organisation."""
+    if caller.key_role is None:
+        return teams_of(caller.customer)
+    return [(team, caller.key_role) for team in Team.select()
+            .where(Team.organisation == caller.organisation_id)
+            .order_by(Team.created_at, Team.name)]
+
+
+def best_role(caller) -> str | None:
+    """The highest role the caller holds in any team of its organisation (None: in none)."""
+    roles = [role for _, role in caller_teams(caller)]
+    return max(roles, key=_RANK.__getitem__, default=None)
+
 
 def membership(caller, team_id) -> Membership:
-    """The caller's membership of `team_id`; `NotFound` for a team the caller is not in."""
+    """The caller's membership of `team_id`; `NotFound` for a team the caller is not in. A
+    key's is not stored: it holds its role in every team of its organisation."""
+    if caller.key_role is not None:
+        team = Team.get_or_none(Team.id == team_id, Team.organisation == caller.organisation_id)
+        if team is None:
+            raise NotFound("No such team.")
+        return Membership(team=team, role=caller.key_role)
     found = (Membership.select(Membership, Team).join(Team)
              .where(Membership.team == team_id, Membership.customer == caller.customer.id)
              .first())
@@ -94,7 +120,8 @@ def team_and_role(caller, team_id, role: str = "user") -> tuple[Team, str]:
     """`team_for`, with the role the caller holds in the team."""
     found = membership(caller, team_id)
     if not outranks(found.role, role):
-        raise Forbidden(f"This needs the {role} role in team '{found.team.name}'; you are "
+        held = "you are" if caller.key_role is None else "this API key acts as"
+        raise Forbidden(f"This needs the {role} role in team '{found.team.name}'; {held} "
                         f"{found.role}.", code="role_required")
     return found.team, found.role
 
@@ -106,6 +133,9 @@ def outranks(held: str, needed: str) -> bool:
 
 def holds_role(caller, team_id, role: str) -> bool:
     """Whether the caller holds at least `role` in team `team_id` (False if not a member)."""
+    if caller.key_role is not None:
+        return outranks(caller.key_role, role) and Team.select().where(
+            Team.id == team_id, Team.organisation == caller.organisation_id).exists()
     found = (Membership.select(Membership.role)
              .where(Membership.team == team_id, Membership.customer == caller.customer.id)
              .first())
@@ -114,11 +144,12 @@ def holds_role(caller, team_id, role: str) -> bool:
 
 def ensure_owner_of_a_team(caller, what: str) -> None:
     """What concerns the whole organisation (a new team, an organisation's ruleset) takes an
-    owner of one of its teams; `Forbidden` for anyone else."""
-    owns_a_team = (Membership.select().join(Team)
-                   .where(Team.organisation == caller.organisation_id,
-                          Membership.customer == caller.customer.id, Membership.role == "owner")
-                   .exists())
+    owner of one of its teams; `Forbidden` for anyone else (an API key is never an owner)."""
+    owns_a_team = caller.key_role is None and (
+        Membership.select().join(Team)
+        .where(Team.organisation == caller.organisation_id,
+               Membership.customer == caller.customer.id, Membership.role == "owner")
+        .exists())
     if not owns_a_team:
         raise Forbidden(f"{what} needs the owner role in one of the organisation's teams; ask "
                         "an owner.", code="role_required")
@@ -140,10 +171,11 @@ def add_team(caller, *, name: str, now) -> Team:
 
 def list_teams(caller) -> list[tuple[Team, str, int]]:
     """The caller's teams with the caller's role and the number of members, oldest first."""
+    teams = caller_teams(caller)
     counts = dict(Membership.select(Membership.team, peewee.fn.COUNT(Membership.id))
-                  .where(Membership.team.in_([t.id for t, _ in teams_of(caller.customer)]))
+                  .where(Membership.team.in_([t.id for t, _ in teams]))
                   .group_by(Membership.team).tuples())
-    return [(team, role, counts.get(team.id, 0)) for team, role in teams_of(caller.customer)]
+    return [(team, role, counts.get(team.id, 0)) for team, role in teams]
 
 
 def rename_team(caller, team_id, *, name: str) -> tuple[Team, str, int]:

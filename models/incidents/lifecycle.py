@@ -115,8 +115,8 @@ def create_incident(caller, team_id, fields: dict, *, now) -> Incident:
         actions=normalise_actions(fields.get("actions"), team.organisation_id),
         escalation_delay_minutes=fields.get("escalation_delay_minutes"),
         renotify_minutes=fields.get("renotify_minutes"), created_at=now, updated_at=now)
-    record(incident, "opened", f"Opened by {caller.customer.name} {caller.customer.surname}",
-           at=now, actor=caller.customer.id, key="opened")
+    record(incident, "opened", f"Opened by {caller.actor_name}", at=now,
+           actor=caller.actor_id, key="opened")
     announcements.opened_many([incident], now=now)
     return incident
 
@@ -135,8 +135,8 @@ def update_incident(caller, incident_id, fields: dict, *, now) -> Incident:
     if changes:
         Incident.update(**changes, updated_at=now).where(Incident.id == incident.id).execute()
         record(incident, "updated", f"{', '.join(sorted(changes))} changed by "
-               f"{caller.customer.name} {caller.customer.surname}", at=now,
-               actor=caller.customer.id, data={"fields": sorted(changes)})
+               f"{caller.actor_name}", at=now, actor=caller.actor_id,
+               data={"fields": sorted(changes)})
         if changes.keys() & {"name", "description", "urgency", "actions"}:
             announcements.updated(Incident.get_by_id(incident.id), now=now)
     status = fields.get("status")
@@ -154,9 +154,9 @@ def move(caller, incident_id, status: str, *, now) -> Incident:
     if status == "triggered" or incident.status == "resolved":
         raise Conflict(f"A {incident.status} incident cannot become {status}.",
                        code="incident_status")
-    who = f"{caller.customer.name} {caller.customer.surname}"
-    _move(incident, status, actor=caller.customer.id, message=f"{status.capitalize()} by {who}",
-          key=f"{status}:{caller.customer.id}", at=now, now=now)
+    _move(incident, status, actor=caller.actor_id,
+          message=f"{status.capitalize()} by {caller.actor_name}",
+          key=f"{status}:{caller.actor_ref}", at=now, now=now)
     return Incident.get_by_id(incident.id)
 
 

@@ -56,7 +56,7 @@ def set_actions(caller, ruleset_id, actions: list, *, now) -> Ruleset:
 
 def list_rulesets(caller) -> list[Ruleset]:
     """The organisation's rulesets and those of the caller's teams, in the order they apply."""
-    teams = [team.id for team, _ in organisations.teams_of(caller.customer)]
+    teams = [team.id for team, _ in organisations.caller_teams(caller)]
     query = Ruleset.select().where(
         (Ruleset.organisation == caller.organisation_id)
         & ((Ruleset.level == "organisation") | Ruleset.team.in_(teams)))

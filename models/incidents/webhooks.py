@@ -59,7 +59,7 @@ def create_webhook(caller, *, name: str | None, description: str | None, team_id
 
 def list_webhooks(caller) -> list[Webhook]:
     """The webhooks of the caller's teams, oldest first."""
-    teams = [team.id for team, _ in organisations.teams_of(caller.customer)]
+    teams = [team.id for team, _ in organisations.caller_teams(caller)]
     return list(Webhook.select().where(Webhook.team.in_(teams)).order_by(Webhook.created_at))
 
 
@@ -88,7 +88,7 @@ def list_events(caller, webhook_id, *, limit: int, before: dt.datetime | None):
 
 def _team(caller, team_id, role: str) -> Team:
     if team_id is None:
-        found = organisations.teams_of(caller.customer)
+        found = organisations.caller_teams(caller)
         if not found:
             raise Invalid("You are in no team; name the webhook's team.",
                           fields={"team_id": "required"})

@@ -16,6 +16,7 @@ import re
 
 import peewee
 
+from models import organisations
 from models.accounts import Customer
 from models.db import database, locked, serialized
 from models.errors import Conflict, Forbidden, Invalid, NotFound
@@ -23,7 +24,6 @@ from models.oncall import feeds, rosters, shift_notices
 from models.oncall import layers as layer_parser
 from models.oncall.layers import MAX_TIERS, is_id     # tier numbers 1 to MAX_TIERS
 from models.oncall.tables import OcsSchedule, OcsTier, OnDemandShift
-from models.organisations import Membership, Team
 
 SCHEDULE_FIELDS = ("customer", "name", "default_email", "default_phone", "escalation_loops")
 _COMPOSITE = re.compile(r"^(\d{1,10})_(\d{1,10})$")
@@ -33,12 +33,8 @@ _COMPOSITE = re.compile(r"^(\d{1,10})_(\d{1,10})$")
 
 def ensure_writer(caller) -> None:
     """Changing the organisation's OCS schedules takes a manager or owner of one of its teams."""
-    allowed = (Membership.select().join(Team)
-               .where(Team.organisation == caller.organisation_id,
-                      Membership.customer == caller.customer.id,
-                      Membership.role.in_(("manager", "owner")))
-               .exists())
-    if not allowed:
+    role = organisations.best_role(caller)
+    if role is None or not organisations.outranks(role, "manager"):
         raise Forbidden("Changing on-call schedules needs the manager or owner role in one of "
                         "the organisation's teams.", code="role_required")
 
@@ -98,14 +94,17 @@ def count_schedules(caller) -> int:
 
 def create_schedule(caller, fields: dict, *, now) -> OcsSchedule:
     """A schedule with its tier 1 (no layers yet). `customer` (whom it is for; default the
-    caller) must be a member of the organisation."""
+    caller; an API key must name one) must be a member of the organisation."""
     ensure_writer(caller)
-    fields = {**fields, "customer": fields.get("customer") or caller.customer.id}
+    if not fields.get("customer") and caller.actor_id is None:
+        raise Invalid("An API key is no one to be on call: name the schedule's customer.",
+                      fields={"customer": "required with an API key"})
+    fields = {**fields, "customer": fields.get("customer") or caller.actor_id}
     _check_customer(caller, fields["customer"])
     with database.atomic():
         schedule = OcsSchedule.create(
-            organisation=caller.organisation_id, created_by=caller.customer.id,
-            updated_by=caller.customer.id, created_at=now, updated_at=now,
+            organisation=caller.organisation_id, created_by=caller.actor_id,
+            updated_by=caller.actor_id, created_at=now, updated_at=now,
             **{name: value for name, value in fields.items() if name in SCHEDULE_FIELDS})
         OcsTier.create(schedule=schedule, number=1, layers=[], created_at=now, updated_at=now)
     return schedule
@@ -118,7 +117,7 @@ def update_schedule(caller, schedule_id, fields: dict, *, now) -> OcsSchedule:
     if fields.get("customer") is not None:
         _check_customer(caller, fields["customer"])
     changes = {name: value for name, value in fields.items() if name in SCHEDULE_FIELDS}
-    OcsSchedule.update(**changes, updated_by=caller.customer.id, updated_at=now).where(
+    OcsSchedule.update(**changes, updated_by=caller.actor_id, updated_at=now).where(
         OcsSchedule.id == schedule.id).execute()
     return OcsSchedule.get_by_id(schedule.id)
 
@@ -137,7 +136,7 @@ def delete_schedule(caller, schedule_id) -> None:
 
 def touch(schedule_id, caller, *, now) -> None:
     """A change to a schedule's tiers or shifts is a change to the schedule."""
-    OcsSchedule.update(updated_by=caller.customer.id, updated_at=now).where(
+    OcsSchedule.update(updated_by=caller.actor_id, updated_at=now).where(
         OcsSchedule.id == schedule_id).execute()
 
 

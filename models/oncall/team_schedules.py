@@ -89,7 +89,7 @@ def customer_schedule(caller, customer_id, now) -> list[tuple[TeamScheduleEntry,
     in the teams both belong to, by team then `created_at`, each with its shifts from `now`
     to `SHOWN` on (a shift under way is cut at `now`)."""
     customer = get_customer(caller, customer_id)
-    teams = [team.id for team, _ in organisations.teams_of(caller.customer)]
+    teams = [team.id for team, _ in organisations.caller_teams(caller)]
     entries = (rosters.current_entries().where(TeamScheduleEntry.customer == customer.id,
                                 TeamScheduleEntry.team.in_(teams))
                .order_by(Team.created_at, Team.id, TeamScheduleEntry.created_at))

@@ -15,7 +15,7 @@ import peewee
 from models import organisations, usage
 from models.db import database, serialized
 from models.errors import Conflict, Forbidden, Invalid, NotFound
-from models.organisations import Membership, Organisation, Team
+from models.organisations import Organisation
 from models.statuspages import components as parts
 from models.statuspages import status
 from models.statuspages.tables import Component, ComponentGroup, StatusPage
@@ -132,17 +132,10 @@ def contents(page: StatusPage, *, now) -> tuple[list, list, dict]:
 
 def ensure_writer(caller) -> None:
     """Changing a page takes a manager or owner of one of the organisation's teams."""
-    role = _best_role(caller)
+    role = organisations.best_role(caller)
     if role is None or not organisations.outranks(role, "manager"):
         raise Forbidden("Changing a status page needs the manager role in one of the "
                         "organisation's teams.", code="role_required")
-
-
-def _best_role(caller) -> str | None:
-    roles = [role for (role,) in Membership.select(Membership.role).join(Team).where(
-        Team.organisation == caller.organisation_id,
-        Membership.customer == caller.customer.id).tuples()]
-    return min(roles, key=organisations.ROLES.index, default=None)     # owner first
 
 
 def _admits_someone(page_type: str, password_hash, ip_addresses) -> None:
