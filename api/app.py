@@ -7,10 +7,10 @@ from __future__ import annotations
 import falcon
 
 from api.pipeline import build_app
-from api.resources import (accounts, acknowledgements, badges, billing, channels, customers,
-                           domains, health, heartbeats, incidents, integrations, monitors, ocs,
-                           public_pages, rulesets, schedules, servers, services, statuspages,
-                           subscriptions, teams, webhooks)
+from api.resources import (accounts, acknowledgements, api_keys, badges, billing, channels,
+                           customers, domains, health, heartbeats, incidents, integrations,
+                           monitors, ocs, public_pages, rulesets, schedules, servers, services,
+                           statuspages, subscriptions, teams, webhooks)
 from models.heartbeats.stream import stream_for
 from models.incidents import webhooks as webhooks_domain
 
@@ -67,6 +67,8 @@ def routes(settings, broker_check, page_cache=None) -> list[tuple[str, object]]:
         ("/v1/organisation/plan", billing.OrganisationPlan(settings)),
         ("/v1/payment-methods", billing.PaymentMethods(settings)),
         ("/v1/coupon/{code}", billing.Coupon(settings)),
+        ("/v1/api-keys", api_keys.ApiKeyCollection(settings)),
+        ("/v1/api-key/{key_id:uuid}", api_keys.ApiKeyItem(settings)),
         *public_page_routes(settings, page_cache),
         *badge_routes(settings, page_cache),
         ("/v1/health-check", health.HealthCheck(broker_check, stream_for(settings),

@@ -2,14 +2,13 @@
 authentication and validation. Responders see only validated input and a known caller."""
 from __future__ import annotations
 
-import falcon
-
 from api.schemas.base import Invalid, parse_body, parse_query
-from models import accounts, clock
+from models import accounts, api_keys, clock
 from models.db import database
 from models import errors
 
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+READ_METHODS = {"GET", "HEAD"}
 
 
 class StripDefaultPrefix:
@@ -47,7 +46,8 @@ class DatabaseConnection:
 class Authentication:
     """Resolves the bearer token to `req.context.caller` for every method not listed in the
     resource's `PUBLIC` set, and for those in its `OPTIONAL_AUTH` set when one is sent; an
-    unknown, expired or revoked token is a 401."""
+    unknown, expired or revoked token is a 401. A token `phk_...` is an API key; a read-only
+    key may only read (GET, HEAD): anything else is a 403 `read_only_key`."""
 
     def __init__(self, settings):
         self.settings = settings
@@ -64,11 +64,16 @@ class Authentication:
         if scheme.lower() != "bearer" or not token.strip():
             raise _unauthenticated("Send 'Authorization: Bearer <token>'; get a token from "
                                    "POST /v1/auth.")
+        token = token.strip()
+        authenticate = (api_keys.authenticate_key if api_keys.is_api_key(token)
+                        else accounts.authenticate)
         try:
-            req.context.caller = accounts.authenticate(token.strip(), settings=self.settings,
-                                                       now=clock.now())
+            req.context.caller = authenticate(token, settings=self.settings, now=clock.now())
         except errors.Unauthenticated as exc:
             raise _unauthenticated(exc.message) from None
+        if getattr(req.context.caller, "read_only", False) and req.method not in READ_METHODS:
+            raise errors.Forbidden("This API key is read-only: it may only GET; make a "
+                                   "read-write key to change things.", code="read_only_key")
 
 
 class Validation:

@@ -11,6 +11,7 @@ from models import integrations  # noqa: F401,E402
 from models.statuspages import subscribers  # noqa: F401,E402
 from models import vouchers  # noqa: F401,E402
 from models.billing import stripe_account  # noqa: F401,E402
+from models import api_keys  # noqa: F401,E402
 from models.incidents import notices, tables, webhooks  # noqa: F401,E402
 # the on-call assignee kinds (`schedule`, `ocs`) and calendar feeds (`team`, `person`, `ocs`)
 from models.oncall import assignees as oncall_assignees, rosters  # noqa: F401,E402
