@@ -43,6 +43,7 @@ NO_VALUES = {"empty", "not_empty"}
 REGEX_TIMEOUT_SECONDS = 0.1
 MAX_PATTERNS = 10            # regular expressions over all of a monitor's conditions
 MAX_PATTERN_LENGTH = 500
+MAX_CONDITIONS = 50         # a monitor's or a ruleset's; the API schemas declare it too
 _MISSING = object()
 _PATH = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -99,9 +100,9 @@ def parse(raw) -> list[Condition]:
     """Validates and compiles a list of condition objects; `Invalid` names each bad one."""
     if raw is None:
         return []
-    if not isinstance(raw, list) or len(raw) > 50:
-        raise Invalid("conditions must be a list of at most 50 objects.",
-                      fields={"conditions": "must be a list of at most 50 objects"})
+    if not isinstance(raw, list) or len(raw) > MAX_CONDITIONS:
+        raise Invalid(f"conditions must be a list of at most {MAX_CONDITIONS} objects.",
+                      fields={"conditions": f"must be a list of at most {MAX_CONDITIONS} objects"})
     problems, parsed = {}, []
     for index, item in enumerate(raw):
         try:

@@ -110,7 +110,8 @@ def parse_query(model: type[Query], params: dict) -> Query:
 def _fields(errors) -> dict[str, str]:
     fields: dict[str, str] = {}
     for error in errors:
-        name = ".".join(str(part) for part in error["loc"]) or "body"
+        # a dict's bad key is located at "<field>.<key>.[key]": the field and key name it
+        name = ".".join(str(part) for part in error["loc"] if part != "[key]") or "body"
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "missing":
             message = "is required"

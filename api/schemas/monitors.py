@@ -3,6 +3,7 @@ Rules that tie fields together by type live in `models.monitors.spec`."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -11,12 +12,16 @@ from pydantic import Field, StringConstraints
 
 from api.schemas.base import Body, Query, Title, csv_list
 from models.clock import isoformat
+from models.conditions import MAX_CONDITIONS
+from models.monitors.spec import (HEADER_NAME, HEADER_VALUE, MAX_HEADER_VALUE, MAX_HEADERS,
+                                  MAX_HOST_LENGTH, MAX_INTERVAL, MAX_TIMEOUT, MIN_INTERVAL)
 
 MonitorType = Literal["http", "keyword", "ping", "port", "ssl", "tld"]
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 Seconds = Annotated[int, Field(ge=0, le=86_400)]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Host = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+Host = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                        max_length=MAX_HOST_LENGTH)]
 Region = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Days = Annotated[int, Field(ge=1, le=365)]
 
@@ -35,6 +40,36 @@ def _port(value):
 Port = Annotated[Annotated[int, Field(ge=1, le=65535)] | None, pydantic.BeforeValidator(_port)]
 
 
+def _headers(value):
+    """The spec's example may send headers as a JSON string of the object; "" is none."""
+    if isinstance(value, str):
+        if value.strip() == "":
+            return None
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise ValueError("must be a JSON object of header names and values, or a JSON "
+                             "string of one") from None
+    return value
+
+
+Headers = Annotated[
+    Annotated[dict[Annotated[str, StringConstraints(pattern=HEADER_NAME)],
+                   Annotated[str, StringConstraints(max_length=MAX_HEADER_VALUE,
+                                                    pattern=HEADER_VALUE)]],
+              Field(max_length=MAX_HEADERS)] | None,
+    pydantic.BeforeValidator(_headers),
+    Field(description="Header names and printable ASCII values, as an object or a JSON string "
+                      "of one")]
+Interval = Annotated[int, Field(
+    ge=MIN_INTERVAL, le=MAX_INTERVAL,
+    description=f"Seconds between checks: at least {MIN_INTERVAL}, and at least the plan's "
+                "shortest interval (its min_interval_seconds limit, as "
+                "GET /v1/plan/{plan}/{version}/limits answers)")]
+Timeout = Annotated[int, Field(ge=1, le=MAX_TIMEOUT,
+                               description="Seconds a check may take; at most the interval")]
+
+
 class MonitorFields(Body):
     """Every field a monitor has; all optional here, the type decides what is required."""
     name: Title | None = None
@@ -43,10 +78,10 @@ class MonitorFields(Body):
     host: Host | None = None
     port: Port = None
     method: Method | None = None
-    headers: dict[str, str] | Annotated[str, StringConstraints(max_length=100_000)] | None = None
+    headers: Headers = None
     body: Annotated[str, StringConstraints(max_length=65_536)] | None = None
     data: Annotated[str, StringConstraints(min_length=0, max_length=1000)] | None = None
-    conditions: list[dict[str, Any]] | None = None
+    conditions: Annotated[list[dict[str, Any]], Field(max_length=MAX_CONDITIONS)] | None = None
     skip_ssl_error: bool | None = None
     not_follow_redirect: bool | None = None
     is_advanced: bool | None = None
@@ -54,9 +89,11 @@ class MonitorFields(Body):
     recovery_period: Seconds | None = None
     maintenance_cron_expression: Annotated[str, StringConstraints(max_length=120)] | None = None
     maintenance_duration: Annotated[int, Field(ge=0, le=1440)] | None = None
-    interval: Annotated[int, Field(ge=1, le=86_400, description="Seconds between checks")] | None = None
-    timeout: Annotated[int, Field(ge=1, le=60, description="Seconds a check may take")] | None = None
-    regions: Annotated[list[Region], Field(max_length=20)] | None = None
+    interval: Interval | None = None
+    timeout: Timeout | None = None
+    regions: Annotated[list[Region], Field(
+        max_length=20, description="Of the installation's regions; the plan sets how many "
+                                   "(its regions_per_monitor limit)")] | None = None
     service_id: uuid.UUID | None = None
 
     def given(self) -> dict:

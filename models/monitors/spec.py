@@ -13,9 +13,16 @@ from models.errors import Invalid
 
 MIN_INTERVAL, MAX_INTERVAL = 10, 86_400
 MAX_TIMEOUT = 60
+MAX_HOST_LENGTH = 253
+# headers: at most MAX_HEADERS names (RFC 9110 tokens) with printable ASCII values; the API
+# schema declares the same bounds for headers sent as an object
+MAX_HEADERS, MAX_HEADER_VALUE = 50, 4000
+HEADER_NAME = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$"
+HEADER_VALUE = r"^[\x20-\x7e]*$"
 PROTOCOL_BY_PORT = {25: "smtp", 587: "smtp", 2525: "smtp", 110: "pop3", 143: "imap"}
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
-_HOST = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*"
+_HEADER_NAME = re.compile(HEADER_NAME)
+_HOST = re.compile(rf"^(?=.{{1,{MAX_HOST_LENGTH}}}$)"
+                   r"([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*"
                    r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$")
 _SAFE = "!#$%&'()*+,/:;=?@[]~"     # what percent-encoding leaves as it is in a URL
 FIELDS = ("name", "type", "url", "host", "port", "method", "headers", "body", "data",
@@ -134,11 +141,12 @@ def _headers(raw, problems) -> dict | None:
             raw = json.loads(raw)
         except ValueError:
             raw = None
-    if not isinstance(raw, dict) or len(raw) > 50 or not all(
+    if not isinstance(raw, dict) or len(raw) > MAX_HEADERS or not all(
             isinstance(k, str) and _HEADER_NAME.match(k) and isinstance(v, str)
-            and len(v) <= 4000 and v.isascii() and v.isprintable() for k, v in raw.items()):
-        problems["headers"] = ("must be a JSON object (or a JSON string of one) of at most 50 "
-                               "header names and printable ASCII values")
+            and len(v) <= MAX_HEADER_VALUE and v.isascii() and v.isprintable()
+            for k, v in raw.items()):
+        problems["headers"] = (f"must be a JSON object (or a JSON string of one) of at most "
+                               f"{MAX_HEADERS} header names and printable ASCII values")
         return None
     return raw
 

@@ -88,7 +88,7 @@ def test_each_type_keeps_what_it_needs(client, cast, service, fields, stored):
     ({"type": "radar"}, "type"),
     ({"method": "FETCH"}, "method"),
     ({"headers": "not json"}, "headers"),
-    ({"headers": {"Bad Header": "x"}}, "headers"),
+    ({"headers": {"Bad Header": "x"}}, "headers.Bad Header"),
     ({"conditions": [{"type": "body", "operator": "resembles", "values": ["x"]}]},
      "conditions.0"),
     ({"maintenance_cron_expression": "every day"}, "maintenance_cron_expression"),
