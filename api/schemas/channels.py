@@ -11,7 +11,10 @@ from models import channels, outbox
 from models.clock import isoformat
 
 ChannelType = Literal["email", "sms", "webhook", "slack", "discord", "msteams", "telegram"]
-Value = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Value = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+                  pydantic.Field(description="By type: an email address (at most 254 characters), "
+                                 "a phone number in international form, an http(s) URL, or a "
+                                 "Telegram BOT_TOKEN/CHAT_ID")]
 # Filters take any type name (the spec's own example excludes "push-notification", a type
 # we do not have): an unknown name matches nothing.
 TypeList = Annotated[list[Annotated[str, StringConstraints(max_length=32)]],

@@ -10,6 +10,7 @@ from pydantic import Field, StringConstraints
 
 from api.schemas.base import Body, Query, Title
 from api.schemas.monitors import DateRange, MonitorIds
+from api.schemas.servers import Timezone
 from models.clock import isoformat
 
 Method = Literal["GET", "POST", "HEAD"]
@@ -27,8 +28,7 @@ class HeartbeatFields(Body):
     schedule: Annotated[str, StringConstraints(strip_whitespace=True, min_length=9,
                         max_length=120)] | None = Field(
         None, description="A cron expression; replaces interval")
-    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
-        None, description="IANA time zone of the schedule")
+    timezone: Timezone | None = Field(None, description="IANA time zone of the schedule")
     max_run_seconds: Annotated[int, Field(ge=1, le=7 * 86_400,
                                description="A run not completed in time is a failure")] | None = None
 

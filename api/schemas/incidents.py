@@ -13,6 +13,8 @@ from pydantic import Field, StringConstraints
 from api.schemas.base import Body, Page, Query, Title, csv_list
 from api.schemas.webhooks import Description
 from models.clock import isoformat
+from models.conditions import MAX_CONDITIONS
+from models.incidents.tables import ASSIGNEE_TYPES
 
 RuleType = Literal["state-change", "webhook"]
 Level = Literal["team", "organisation"]
@@ -24,7 +26,7 @@ Id = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
 
 
 class Assignee(Body):
-    type: Annotated[str, StringConstraints(max_length=16)]
+    type: Literal[ASSIGNEE_TYPES]
     id: Id | int = Field(description="a UUID; an `ocs` schedule's integer id")
 
 
@@ -52,7 +54,7 @@ class RulesetFields(Body):
     description: Description | None = None
     urgency: Urgency | None = None
     assignees: Assignees | None = None
-    conditions: Annotated[list[dict[str, Any]], Field(max_length=50)] | None = None
+    conditions: Annotated[list[dict[str, Any]], Field(max_length=MAX_CONDITIONS)] | None = None
     webhook_ids: Annotated[list[uuid.UUID], Field(max_length=100)] | None = None
     priority: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
     dedup_key: Path | None = Field(None, description="A JSON path into webhook payloads; "
