@@ -24,12 +24,15 @@ def _lower(value):
     return value.strip().lower() if isinstance(value, str) else value
 
 
-Subdomain = Annotated[str, pydantic.BeforeValidator(_lower), StringConstraints(
-    pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"),
+# the lowering validator comes after the constraints, which still run after it: in front of
+# them it hid their pattern from /openapi.json
+Subdomain = Annotated[str, StringConstraints(
+    pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"), pydantic.BeforeValidator(_lower),
     Field(description="1-63 lowercase letters, digits and hyphens (not at either end)")]
-Domain = Annotated[str, pydantic.BeforeValidator(_lower), StringConstraints(
+Domain = Annotated[str, StringConstraints(
     max_length=253,
-    pattern=r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")]
+    pattern=r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"),
+    pydantic.BeforeValidator(_lower)]
 Path = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000,
                                        pattern=r"^https?://\S+$")]
