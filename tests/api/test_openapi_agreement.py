@@ -1,5 +1,5 @@
 """`/openapi.json` agrees with the domain: every bound the document states on a create or update
-body is the bound the API enforces, no tighter and no looser.
+body, or on a query parameter, is the bound the API enforces, no tighter and no looser.
 
 Covered: the bodies in `BODIES` (create and update of uptime monitors, heartbeats, server
 monitors, services, teams, notification channels of a customer and of a team, incident
@@ -17,19 +17,20 @@ changed:
 
 So a bound added to the domain but not to the schema fails the first half, and one taken out of
 the schema fails the second. The bounds come from the document only; the test's own tables are
-the valid bodies, `GRAMMAR` and `TOGETHER`.
+the valid bodies, `GRAMMAR` and `TOGETHER`. Query parameters are walked the same way, on every
+GET whose path names only ids the test makes (its one-valued parameters, each sent alone).
 
-Not covered: query parameters and the bodies of other endpoints (actions, OCS, accounts,
-billing ...); patterns and formats (a value that breaks a pattern is not made up; a field with
-a pattern or format is only tried outside its length bounds); fields whose value has a grammar
-the document does not state (`GRAMMAR`: URLs, host names, cron expressions, time zones,
-channel values by type, JSON paths, region names of the installation, assignee ids), which are
-tried outside their bounds but not at them, since no valid value of that length can be made
-by cutting or padding; bounds that depend on the plan or the settings (a plan's shortest
-interval or regions per monitor, the installation's regions), which the field's description
-states; arrays the valid body leaves out (there is no item to repeat); rules between fields
-(`TOGETHER` gives the companion a bound needs, and the timeout up to the interval is met by
-the valid body's interval).
+Not covered: the bodies of other endpoints (actions, OCS, accounts, billing ...), the query
+parameters of other methods and paths, and list-valued ones; patterns and formats (a value
+that breaks a pattern is not made up; a field with a pattern or format is only tried outside
+its length bounds); fields whose value has a grammar the document does not state (`GRAMMAR`:
+URLs, host names, cron expressions, time zones, channel values by type, JSON paths, region
+names of the installation, assignee ids), which are tried outside their bounds but not at
+them, since no valid value of that length can be made by cutting or padding; bounds that
+depend on the plan or the settings (a plan's shortest interval or regions per monitor, the
+installation's regions), which the field's description states; arrays the valid body leaves
+out (there is no item to repeat); rules between fields (`TOGETHER` gives the companion a bound
+needs, and the timeout up to the interval is met by the valid body's interval).
 """
 from __future__ import annotations
 
@@ -407,4 +408,39 @@ def test_each_bound_in_the_document_is_where_the_api_draws_it(client, world, doc
                 disagreements.append(f"{method.upper()} {template} {case.field} ({case.bound}): "
                                      f"{str(case.value)[:40]!r} refused by the document, "
                                      f"answered {response.status_code}")
+    assert not disagreements, "\n".join(disagreements)
+
+
+def _scalar_queries(document, world) -> list[tuple[str, str, dict]]:
+    """(path template, parameter name, its schema) of every GET's query parameter that takes
+    one value, on a path whose ids the world has."""
+    found = []
+    for template, item in document["paths"].items():
+        operation = item.get("get")
+        names = re.findall(r"{(\w+)}", template)
+        if operation is None or not set(names) <= set(world.ids):
+            continue
+        for parameter in operation["parameters"]:
+            if parameter["in"] == "query":
+                found.append((template, parameter["name"], parameter["schema"]))
+    return found
+
+
+def test_each_bound_of_a_query_parameter_is_where_the_api_draws_it(client, world, document):
+    disagreements, tried = [], 0
+    for template, name, schema in _scalar_queries(document, world):
+        path = re.sub(r"{(\w+)}", lambda m: world.ids[m.group(1)], template)
+        for case in cases(schema, None, (name,), document):
+            if isinstance(case.value, (list, dict)):
+                continue
+            tried += 1
+            response = client.simulate_get(path, params={name: str(case.value)},
+                                           headers=bearer(world.token))
+            assert response.status_code < 500, (template, case)
+            refused = _refused(response)
+            if case.inside == _names(refused, name, or_its_parents=False):
+                disagreements.append(f"GET {template}?{name}={str(case.value)[:40]} "
+                                     f"({case.bound}, {'inside' if case.inside else 'outside'}):"
+                                     f" answered {response.status_code} {response.json}")
+    assert tried, "no query parameter states a bound"
     assert not disagreements, "\n".join(disagreements)
