@@ -8,10 +8,13 @@ from pydantic import Field, StringConstraints
 
 from api.schemas.base import Body
 
-VoucherCode = Annotated[str, pydantic.BeforeValidator(
-    lambda value: value.strip().upper() if isinstance(value, str) else value),
-    StringConstraints(pattern=r"^[A-Z0-9]{10}-[A-Z0-9]{6}$"),
-    Field(description="such as AAACCCBBDD-CSSSS1 (any case)")]
+# the upper-casing validator comes after the constraints (it still runs first): in front of
+# them it hid the pattern from /openapi.json
+VoucherCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{10}-[A-Z0-9]{6}$"),
+                        pydantic.BeforeValidator(
+                            lambda value: value.strip().upper() if isinstance(value, str)
+                            else value),
+                        Field(description="such as AAACCCBBDD-CSSSS1 (any case)")]
 
 
 class VoucherApply(Body):
