@@ -9,6 +9,7 @@ import falcon
 from api.pipeline import build_app
 from api.resources import (accounts, acknowledgements, api_keys, badges, billing, channels,
                            customers, domains, health, heartbeats, incidents, integrations,
+                           metrics,
                            monitors, ocs, public_pages, rulesets, schedules, servers, services,
                            statuspages, subscriptions, teams, webhooks)
 from models.heartbeats.stream import stream_for
@@ -18,6 +19,8 @@ from models.incidents import webhooks as webhooks_domain
 def routes(settings, broker_check, page_cache=None) -> list[tuple[str, object]]:
     """The route table: the app and `/openapi.json` are both built from it."""
     page_cache = page_cache or public_pages.PageCache(settings.status_page_cache_seconds)
+    streams = {"heartbeat_signals": stream_for(settings),
+               "webhook_events": webhooks_domain.stream_for(settings)}
     return [
         ("/v1/account", accounts.AccountCollection(settings)),
         ("/v1/account/confirmation-code", accounts.ConfirmationCode(settings)),
@@ -71,8 +74,8 @@ def routes(settings, broker_check, page_cache=None) -> list[tuple[str, object]]:
         ("/v1/api-key/{key_id:uuid}", api_keys.ApiKeyItem(settings)),
         *public_page_routes(settings, page_cache),
         *badge_routes(settings, page_cache),
-        ("/v1/health-check", health.HealthCheck(broker_check, stream_for(settings),
-                                                webhooks_domain.stream_for(settings))),
+        ("/v1/health-check", health.HealthCheck(broker_check, *streams.values())),
+        ("/metrics", metrics.Metrics(settings, streams)),
     ]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import falcon
 
 from api.pipeline import build_app
-from api.resources import billing, health, servers
+from api.resources import billing, health, metrics, servers
 from api.resources.heartbeat_signals import HeartbeatSignal
 from api.resources.webhook_events import WebhookEventIntake
 from models.directory import Directory
@@ -32,6 +32,8 @@ def routes(settings, broker_check) -> list[tuple[str, object]]:
         ("/v1/health-check", health.HealthCheck(broker_check, signals, events)),
         ("/v1/server-resource/{server_id:uuid}/metrics", servers.AgentReport(settings)),
         ("/v1/billing/stripe-webhook", billing.StripeWebhook(settings)),
+        ("/metrics", metrics.Metrics(settings, {"heartbeat_signals": signals,
+                                               "webhook_events": events})),
     ]
 
 

@@ -30,7 +30,7 @@ from typing import Callable
 
 import peewee
 
-from models import jobs
+from models import jobs, metrics
 from models.db import UtcDateTimeField, UUIDModel, insert_rows
 
 log = logging.getLogger(__name__)
@@ -212,6 +212,7 @@ def deliver(delivery_id: str, *, transport: Transport, settings, now,
     (Delivery.update(status=status, sent_at=now, claimed_until=None, last_error=None,
                      answer=answer)
      .where(Delivery.id.in_([r.id for r in rows])).execute())
+    metrics.DELIVERIES.labels(first.type, status).inc(len(rows))
     _tell_outcome(rows, status, None, now=now)
     if window is not None and first.channel_id is not None:
         rest = _waiting(first.channel_id, first.kind)      # queued while this one was sent
@@ -365,6 +366,7 @@ def _record_failure(rows: list[Delivery], error: Exception, *, max_attempts: int
     status = "failed" if final else "pending"
     (Delivery.update(status=status, last_error=str(error)[:2000], claimed_until=None)
      .where(Delivery.id.in_([r.id for r in rows])).execute())
+    metrics.DELIVERIES.labels(first.type, "failed" if final else "retried").inc(len(rows))
     if final:
         log.error("delivery %s (%s) failed for good after %d attempts: %s", first.id,
                   first.kind, first.attempts, error)

@@ -81,6 +81,9 @@ class Settings:
     stripe_webhook_secret: str = ""
     stripe_api_base: str = "https://api.stripe.com"
     trial_days: int = 14
+    metrics_port: int | None = None         # None = scheduler and workers serve no metrics
+    metrics_allow: tuple = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+    metrics_multiproc_dir: str | None = None   # gunicorn's workers add their counts up here
 
     @property
     def cname_target(self) -> str:
@@ -214,6 +217,9 @@ def load_settings(environ: dict | None = None) -> Settings:
         stripe_api_base=(reader.url("STRIPE_API_BASE", schemes={"http", "https"})
                          or "https://api.stripe.com").rstrip("/"),
         trial_days=reader.integer("PINGHOME_TRIAL_DAYS", 14, low=0, high=730),
+        metrics_port=reader.integer("PINGHOME_METRICS_PORT", None, low=1, high=65535),
+        metrics_allow=reader.networks("PINGHOME_METRICS_ALLOW", Settings.metrics_allow),
+        metrics_multiproc_dir=reader.directory("PROMETHEUS_MULTIPROC_DIR"),
     )
     twilio = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)
     if any(twilio) and not all(twilio):
@@ -292,6 +298,23 @@ class _Reader:
         if value is not None and not Path(value).is_file():
             raise SettingsError(f"{name} must name a readable file; {value!r} is not one")
         return value
+
+    def directory(self, name):
+        value = self._raw(name)
+        if value is not None and not Path(value).is_dir():
+            raise SettingsError(f"{name} must name an existing directory; {value!r} is not one")
+        return value
+
+    def networks(self, name, default):
+        value = self._raw(name)
+        if value is None:
+            return default
+        try:
+            return tuple(ipaddress.ip_network(part.strip(), strict=False)
+                         for part in value.split(",") if part.strip())
+        except ValueError:
+            raise SettingsError(f"{name} must be comma-separated addresses or networks such "
+                                f"as '10.0.0.0/8,::1'; got {value!r}") from None
 
     def flag(self, name, default):
         value = self._raw(name)

@@ -63,8 +63,24 @@ def wait_for_schema(stop: threading.Event, retry_seconds: float = 2.0) -> bool:
     return False
 
 
+def serve_metrics(settings, stop: threading.Event) -> None:
+    """A scheduler's or worker's own metrics on `PINGHOME_METRICS_PORT` (unset: none), until
+    `stop`. `pinghome up` has no need: its API's `/metrics` holds everything it counts."""
+    from api.resources.metrics import process_app
+
+    if settings.metrics_port is None:
+        return
+    server = waitress.create_server(process_app(settings), host=settings.bind_host,
+                                    port=settings.metrics_port, threads=2, ident="pinghome")
+    threading.Thread(target=server.run, name="metrics", daemon=True).start()
+    threading.Thread(target=lambda: (stop.wait(), server.close()), name="metrics-stop",
+                     daemon=True).start()
+    log.info("metrics on http://%s:%d/metrics", settings.bind_host, settings.metrics_port)
+
+
 def run_scheduler(settings, stop: threading.Event) -> None:
     broker = prepare(settings)
+    serve_metrics(settings, stop)
     if not wait_for_schema(stop):
         return
     watch_clock(settings, "scheduler", stop)
@@ -77,6 +93,7 @@ def run_scheduler(settings, stop: threading.Event) -> None:
 def run_worker(settings, region: str | None, stop: threading.Event) -> None:
     queues = queues_for(settings, region)
     broker = prepare(settings)
+    serve_metrics(settings, stop)
     if not wait_for_schema(stop):
         return
     watch_clock(settings, f"worker.{region}" if region else "worker", stop)

@@ -8,7 +8,7 @@ import threading
 import time
 from typing import Callable
 
-from models import clock
+from models import clock, metrics
 from models.db import database
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ class Scheduler:
 
     def tick(self) -> None:
         leading = self.lock.hold()
+        metrics.set_leader("scheduler", leading)
         if leading != self.is_leader:
             log.info("scheduler: %s", "became leader" if leading else "standing by")
             self.is_leader = leading

@@ -8,6 +8,7 @@ forms.
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import importlib
 import logging
 import pkgutil
@@ -16,9 +17,10 @@ import threading
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.common import dq_name
 from dramatiq.middleware import CurrentMessage, Middleware
 
-from models import jobs
+from models import jobs, metrics
 from models.db import database
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ def setup_broker(settings) -> dramatiq.Broker:
         broker.declare_queue(f"probes.{region}")
     jobs.set_sender(lambda actor_name, args, delay_ms: broker.get_actor(actor_name)
                     .send_with_options(args=args, delay=delay_ms))
+    metrics.set_queue_reader(lambda: queue_depths(broker))
     return broker
 
 
@@ -125,6 +128,52 @@ def ping(broker: dramatiq.Broker) -> None:
     """Raises if the broker cannot be reached (the in-process broker always can)."""
     if isinstance(broker, RedisBroker):
         broker.client.ping()
+
+
+def queue_depths(broker: dramatiq.Broker) -> list[tuple[str, int, int, dt.datetime | None]]:
+    """Each declared queue's messages waiting to be taken, those in its delay queue, and
+    when the one at its head was first sent (None when it is empty)."""
+    # the in-process broker lists its delay queues among its queues
+    queues = sorted(broker.get_declared_queues() - broker.get_declared_delay_queues())
+    if isinstance(broker, RedisBroker):
+        return _redis_depths(broker, queues)
+    found = []
+    for queue in queues:
+        ready, delayed = broker.queues[queue], broker.queues[dq_name(queue)]
+        try:
+            head = dramatiq.Message.decode(ready.queue[0])
+        except IndexError:
+            head = None
+        found.append((queue, ready.qsize(), delayed.qsize(), head and _sent_at(head)))
+    return found
+
+
+def _redis_depths(broker, queues):
+    """Dramatiq keeps a queue as a list of message ids (`<namespace>:<queue>`, taken from
+    the left) and the messages in a hash beside it (`...msgs`); one round trip for the
+    lengths and heads, one for the heads' messages."""
+    names = [f"{broker.namespace}:{queue}" for queue in queues]
+    pipe = broker.client.pipeline(transaction=False)
+    for name in names:
+        pipe.llen(name)
+        pipe.hlen(f"{dq_name(name)}.msgs")
+        pipe.lindex(name, 0)
+    answers = pipe.execute()
+    heads = [answers[i * 3 + 2] for i in range(len(names))]
+    for name, head in zip(names, heads):
+        if head is not None:
+            pipe.hget(f"{name}.msgs", head)
+    messages = iter(pipe.execute())
+    found = []
+    for i, queue in enumerate(queues):
+        data = next(messages) if heads[i] is not None else None
+        head = dramatiq.Message.decode(data) if data else None
+        found.append((queue, answers[i * 3], answers[i * 3 + 1], head and _sent_at(head)))
+    return found
+
+
+def _sent_at(message: dramatiq.Message) -> dt.datetime:
+    return dt.datetime.fromtimestamp(message.message_timestamp / 1000, dt.timezone.utc)
 
 
 def _load_actors() -> list:

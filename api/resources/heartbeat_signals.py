@@ -13,13 +13,14 @@ from urllib.parse import parse_qs
 import falcon
 
 from api.middleware import kept_body
-from models import clock, errors
+from models import clock, errors, metrics
 from models.texts import storable
 from models.heartbeats.signals import Signal
 from models.heartbeats.tables import RESULTS
 
 BODY_KEEP = 10 * 1024         # bytes of a POST body kept as the message; the rest is dropped
 _HEADERS = {"Pinghome-Body-Limit": str(BODY_KEEP)}
+_ACCEPTED = metrics.SIGNALS.labels("heartbeat")
 
 
 class HeartbeatSignal:
@@ -64,6 +65,7 @@ class HeartbeatSignal:
                         message=None if message is None else storable(message, BODY_KEEP),
                         ip=req.remote_addr, user_agent=storable(req.user_agent or "", 300) or None)
         self.intake.accept(signal)
+        _ACCEPTED.inc()
         # the answer written out: the same JSON for a fraction of a serialiser's cost
         resp.content_type = falcon.MEDIA_JSON
         resp.data = b'{"message": "OK", "id": "%s"}' % signal.key.encode()

@@ -7,6 +7,7 @@ from api.resources.base import Resource
 from api.schemas import servers as schemas
 from api.schemas.base import Page, page_of
 from models import clock
+from models.metrics import SIGNALS
 from models.servers import metrics, operations as servers, reports
 
 
@@ -68,6 +69,9 @@ class ServerMetrics(Resource):
         resp.media = schemas.metrics_out(server, query, found)
 
 
+_REPORTS = SIGNALS.labels("agent_report")
+
+
 class AgentReport(Resource):
     """The gateway's end of `pinghome-agent`: authenticated by the server's push key, not by a
     user's token."""
@@ -81,4 +85,5 @@ class AgentReport(Resource):
         body = req.context.body
         stored = reports.record_report(server, body.readings(), interval_seconds=body.interval,
                                        now=clock.now())
+        _REPORTS.inc()
         resp.media = {"message": "Readings stored.", "stored": stored}

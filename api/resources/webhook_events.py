@@ -8,11 +8,12 @@ import os
 import falcon
 
 from api.middleware import kept_body
-from models import clock, errors
+from models import clock, errors, metrics
 from models.incidents.webhooks import BODY_KEEP, Event
 from models.texts import storable
 
 _HEADERS = {"Pinghome-Body-Limit": str(BODY_KEEP)}
+_ACCEPTED = metrics.SIGNALS.labels("webhook_event")
 
 
 class WebhookEventIntake:
@@ -38,6 +39,7 @@ class WebhookEventIntake:
                       body=storable(body, BODY_KEEP), ip=req.remote_addr,
                       received_at=clock.now())
         self.intake.accept(event)
+        _ACCEPTED.inc()
         # the answer written out: the same JSON for a fraction of a serialiser's cost
         resp.status = falcon.HTTP_202
         resp.content_type = falcon.MEDIA_JSON

@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 import uuid
 
-from models import state_changes
+from models import metrics, state_changes
 from models.db import database, insert_rows, is_unavailable, locked, serialized
 from models.monitors import maintenance
 from models.monitors.tables import Monitor, RegionState
@@ -111,6 +111,9 @@ def _record(region: str, outcomes: list[Outcome], monitors: dict, *, now) -> int
         flips = _move_regions(region, [o for o in fresh if o[1]], monitors)
         if flips:
             _move_monitors(flips, now=now)
+    # counted once committed, and only what was new: a redelivered batch counts nothing twice
+    metrics.count_checks(region, [(monitors[o.monitor_id].type, o.ok, o.response_ms)
+                                  for o, _ in fresh])
     return len(fresh)
 
 

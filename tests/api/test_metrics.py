@@ -1,0 +1,208 @@
+"""`/metrics` on the API and the gateway, and a worker's or scheduler's own port: the counts
+move with what happens (a check recorded through the real recording path, a signal at the
+gateway over HTTP, a delivery through the worker), the state is read at the scrape, and only
+allowed addresses may read them."""
+from __future__ import annotations
+
+import threading
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from models import clock, outbox
+from models.monitors import recording
+from models.monitors.tables import Monitor
+from pinghome.localservers import free_port
+from pinghome.roles import serve_metrics
+from scheduler.loop import Scheduler
+from tests.factories.accounts import make_customer
+from tests.factories.monitors import make_monitor, outcome
+from tests.factories.organisations import first_team, make_service
+from tests.jobs import held_jobs
+from tests.polling import wait_until
+
+
+def samples(text: str) -> dict:
+    """{(sample name, sorted labels): value} of a scrape."""
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def value(scraped: dict, name: str, **labels) -> float:
+    return scraped.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def scrape(client) -> dict:
+    response = client.simulate_get("/metrics")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain")
+    return samples(response.text)
+
+
+def http_get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@pytest.fixture
+def service(settings):
+    return make_service(first_team(make_customer(settings)))
+
+
+def record(monitor, region, *outcomes):
+    monitor = Monitor.get_by_id(monitor.id)
+    with held_jobs():
+        recording.record(region, list(outcomes), {monitor.id: monitor}, now=clock.now())
+
+
+def test_a_failing_check_counts_and_takes_its_monitor_down_in_the_state(client, service):
+    before = scrape(client)
+    monitor = make_monitor(service, type="tcp", regions=("eu-central-1",))
+    record(monitor, "eu-central-1", outcome(monitor, 0, True))
+    middle = scrape(client)
+    assert value(middle, "pinghome_monitors", state="up") == 1
+    assert value(middle, "pinghome_monitors", state="down") == 0
+    record(monitor, "eu-central-1", outcome(monitor, 60, False))
+    after = scrape(client)
+    labels = dict(region="eu-central-1", type="tcp")
+    assert value(after, "pinghome_checks_total", result="ok", **labels) \
+        == value(before, "pinghome_checks_total", result="ok", **labels) + 1
+    assert value(after, "pinghome_checks_total", result="failed", **labels) \
+        == value(before, "pinghome_checks_total", result="failed", **labels) + 1
+    # the ok check had a response time (12 ms), the failed one none
+    assert value(after, "pinghome_probe_duration_seconds_count", **labels) \
+        == value(before, "pinghome_probe_duration_seconds_count", **labels) + 1
+    assert value(after, "pinghome_probe_duration_seconds_bucket", le="0.025", **labels) \
+        == value(before, "pinghome_probe_duration_seconds_bucket", le="0.025", **labels) + 1
+    assert value(after, "pinghome_monitors", state="down") == 1
+    assert value(after, "pinghome_monitors", state="up") == 0
+
+
+def test_a_batch_recorded_twice_counts_once(client, service):
+    monitor = make_monitor(service, type="http")
+    before = scrape(client)
+    for _ in range(2):
+        record(monitor, "local", outcome(monitor, 0, False), outcome(monitor, 60, False))
+    after = scrape(client)
+    labels = dict(region="local", type="http", result="failed")
+    assert value(after, "pinghome_checks_total", **labels) \
+        == value(before, "pinghome_checks_total", **labels) + 2
+
+
+def test_a_paused_monitor_counts_as_paused(client, service):
+    make_monitor(service, enabled=False)
+    assert value(scrape(client), "pinghome_monitors", state="paused") == 1
+
+
+def test_a_heartbeat_signal_at_the_gateway_counts_and_moves_the_heartbeat_up(client, gateway,
+                                                                            service):
+    from models.heartbeats.tables import Heartbeat
+    now = clock.now()
+    heartbeat = Heartbeat.create(service=service, name="Backup", methods=["GET"],
+                                 interval_seconds=60, grace_seconds=30, created_at=now,
+                                 updated_at=now)
+    status, text = http_get(f"{gateway}/metrics")
+    assert status == 200
+    before = samples(text)
+    assert value(before, "pinghome_heartbeats", state="new") == 1
+    assert http_get(f"{gateway}/v1/heartbeat/{heartbeat.id}")[0] == 200
+    after = samples(http_get(f"{gateway}/metrics")[1])
+    assert value(after, "pinghome_signals_total", kind="heartbeat") \
+        == value(before, "pinghome_signals_total", kind="heartbeat") + 1
+    # stored by a flusher (services) or before the answer (embedded), then counted as up
+    wait_until(lambda: value(scrape(client), "pinghome_heartbeats", state="up") == 1)
+    assert value(scrape(client), "pinghome_signals_waiting_entries",
+                 stream="heartbeat_signals") == 0
+
+
+def test_a_delivery_counts_by_channel_type_and_result(client, smtp_sink):
+    before = value(scrape(client), "pinghome_deliveries_total", channel_type="email",
+                   result="sent")
+    outbox.queue(key=f"test:{uuid.uuid4()}", type="email", address="metrics@example.com",
+                 kind="mail", subject="Counted", body="Body", now=clock.now())
+    assert smtp_sink.wait_for("metrics@example.com")
+    wait_until(lambda: value(scrape(client), "pinghome_deliveries_total",
+                             channel_type="email", result="sent") == before + 1)
+
+
+def test_queues_and_the_broker_are_read_at_the_scrape(client, settings):
+    scraped = scrape(client)
+    for queue in ("default", "notifications", *(f"probes.{r}" for r in settings.regions)):
+        assert ("pinghome_queue_messages", (("queue", queue),)) in scraped
+        assert ("pinghome_queue_oldest_message_age_seconds", (("queue", queue),)) in scraped
+    assert value(scraped, "pinghome_metrics_source_up", source="database") == 1
+    assert value(scraped, "pinghome_metrics_source_up", source="broker") == 1
+    assert value(scraped, "pinghome_metrics_source_up", source="streams") == 1
+
+
+def test_clock_offsets_recorded_by_the_processes_are_exposed(client):
+    from models.health import ClockReading
+    ClockReading.create(role="worker", instance="host-a:12", server="ntp.test",
+                        offset_seconds=0.25, checked_at=clock.now())
+    assert value(scrape(client), "pinghome_clock_offset_seconds", role="worker",
+                 process="host-a:12") == 0.25
+
+
+@pytest.mark.parametrize("address, allow, status", [
+    ("127.0.0.1", None, 200),
+    ("::1", None, 200),
+    ("10.1.2.3", None, 403),
+    ("192.0.2.7", None, 403),
+    ("10.1.2.3", "10.0.0.0/8", 200),
+    ("::ffff:10.1.2.3", "10.0.0.0/8", 200),
+    ("127.0.0.1", "10.0.0.0/8", 403),
+    ("2001:db8::5", "10.0.0.0/8, 2001:db8::/32", 200),
+])
+def test_only_allowed_addresses_may_read_the_metrics(settings, broker, address, allow, status):
+    import falcon.testing
+
+    from api.app import create_app
+    from models.settings import load_settings
+    if allow is not None:
+        environ = {"PINGHOME_SECRET_KEY": settings.secret_key, "PINGHOME_METRICS_ALLOW": allow}
+        settings = settings.replace(metrics_allow=load_settings(environ).metrics_allow)
+    client = falcon.testing.TestClient(create_app(settings, broker_check=lambda: None))
+    response = client.simulate_get("/metrics", remote_addr=address)
+    assert response.status_code == status
+    if status == 403:
+        assert response.json["error"]["code"] == "metrics_forbidden"
+        assert "pinghome_" not in response.text
+
+
+def test_a_worker_port_serves_its_process_metrics_and_the_scheduler_its_leadership(settings):
+    port = free_port()
+    stop = threading.Event()
+
+    class Held:
+        def hold(self):
+            return True
+
+        def release(self):
+            pass
+
+    Scheduler(Held(), []).tick()
+    serve_metrics(settings.replace(metrics_port=port), stop)
+    try:
+        wait_until(lambda: _answers(f"http://127.0.0.1:{port}/metrics"))
+        status, text = http_get(f"http://127.0.0.1:{port}/metrics")
+        scraped = samples(text)
+        assert status == 200
+        assert value(scraped, "pinghome_leader", lock="scheduler") == 1
+        assert "# TYPE pinghome_checks_total counter" in text
+        # the state is the API's and the gateway's: a worker does not query it
+        assert not any(name == "pinghome_monitors" for name, _ in scraped)
+    finally:
+        stop.set()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return http_get(url)[0] == 200
+    except OSError:
+        return False
