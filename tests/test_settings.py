@@ -66,6 +66,9 @@ def test_values_are_parsed():
     ("PINGHOME_STATUS_SUBSCRIBE_RATE_LIMIT", "often"),
     ("PINGHOME_STATUS_PAGE_CACHE_SECONDS", "120"),
     ("PINGHOME_BILLING", "paypal"),
+    ("PINGHOME_METRICS_PORT", "0"),
+    ("PINGHOME_METRICS_ALLOW", "10.0.0.0/8, prometheus.internal"),
+    ("PROMETHEUS_MULTIPROC_DIR", "/no/such/directory"),
 ])
 def test_a_bad_value_is_refused_naming_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):
@@ -121,3 +124,15 @@ def test_dns_servers_and_the_cname_target_are_parsed():
     assert settings.statuspage_api_url == "https://api.statuspage.io"
     assert load_settings({**KEY, "PINGHOME_PUBLIC_URL": "https://app.example.com"}
                          ).cname_target == "status.app.example.com"
+
+
+def test_metrics_are_served_to_loopback_and_on_no_port_of_their_own_unless_told(tmp_path):
+    settings = load_settings(KEY)
+    assert settings.metrics_port is None and settings.metrics_multiproc_dir is None
+    assert [str(n) for n in settings.metrics_allow] == ["127.0.0.0/8", "::1/128"]
+    settings = load_settings({**KEY, "PINGHOME_METRICS_PORT": "9400",
+                              "PINGHOME_METRICS_ALLOW": "10.0.0.0/8, 192.0.2.7,2001:db8::/32",
+                              "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+    assert settings.metrics_port == 9400 and settings.metrics_multiproc_dir == str(tmp_path)
+    assert [str(n) for n in settings.metrics_allow] == ["10.0.0.0/8", "192.0.2.7/32",
+                                                         "2001:db8::/32"]
