@@ -4,15 +4,21 @@ gateway over HTTP, a delivery through the worker), the state is read at the scra
 allowed addresses may read them."""
 from __future__ import annotations
 
+import json
+import re
 import threading
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
+import falcon.testing
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from models import clock, outbox
+from api.resources.metrics import process_app
+from models import clock, metrics, outbox
 from models.monitors import recording
 from models.monitors.tables import Monitor
 from pinghome.localservers import free_port
@@ -160,8 +166,6 @@ def test_clock_offsets_recorded_by_the_processes_are_exposed(client):
     ("2001:db8::5", "10.0.0.0/8, 2001:db8::/32", 200),
 ])
 def test_only_allowed_addresses_may_read_the_metrics(settings, broker, address, allow, status):
-    import falcon.testing
-
     from api.app import create_app
     from models.settings import load_settings
     if allow is not None:
@@ -178,15 +182,7 @@ def test_only_allowed_addresses_may_read_the_metrics(settings, broker, address, 
 def test_a_worker_port_serves_its_process_metrics_and_the_scheduler_its_leadership(settings):
     port = free_port()
     stop = threading.Event()
-
-    class Held:
-        def hold(self):
-            return True
-
-        def release(self):
-            pass
-
-    Scheduler(Held(), []).tick()
+    Scheduler(_Leading(), []).tick()
     serve_metrics(settings.replace(metrics_port=port), stop)
     try:
         wait_until(lambda: _answers(f"http://127.0.0.1:{port}/metrics"))
@@ -206,3 +202,80 @@ def _answers(url: str) -> bool:
         return http_get(url)[0] == 200
     except OSError:
         return False
+
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTRIB = ROOT / "contrib"
+_METRIC = re.compile(r"\bpinghome_[a-z0-9_]+")
+
+
+def dashboard_metrics() -> set[str]:
+    """The metrics the Grafana dashboard's panels query."""
+    dashboard = json.loads((CONTRIB / "grafana" / "pinghome-dashboard.json").read_text())
+    return {name for panel in dashboard["panels"] for target in panel.get("targets", [])
+            for name in _METRIC.findall(target["expr"])}
+
+
+def rule_metrics() -> set[str]:
+    """The metrics of the rules that the example scrape configuration loads."""
+    config = yaml.safe_load((CONTRIB / "prometheus" / "prometheus.yml").read_text())
+    found = set()
+    for name in config["rule_files"]:
+        rules = yaml.safe_load((CONTRIB / "prometheus" / name).read_text())
+        found |= {metric for group in rules["groups"] for rule in group["rules"]
+                  for metric in _METRIC.findall(rule["expr"])}
+    return found
+
+
+def exposed_names(text: str) -> set[str]:
+    """The sample names a scrape can have, also of families with no sample yet."""
+    names = set()
+    for family in text_string_to_metric_families(text):
+        names |= {family.name, *(s.name for s in family.samples)}
+        if family.type == "counter":
+            names.add(family.name + "_total")
+        if family.type == "histogram":
+            names |= {family.name + suffix for suffix in ("_bucket", "_sum", "_count")}
+    return names
+
+
+def test_every_metric_the_dashboard_and_the_rules_use_is_exposed(client, service, settings):
+    monitor = make_monitor(service)
+    record(monitor, "local", outcome(monitor, 0, True), outcome(monitor, 60, False))
+    Scheduler(_Leading(), []).tick()
+    worker_port = falcon.testing.TestClient(process_app(settings)).simulate_get("/metrics")
+    exposed = exposed_names(client.simulate_get("/metrics").text) | exposed_names(
+        worker_port.text)
+    used = dashboard_metrics() | rule_metrics()
+    assert used and not used - exposed, sorted(used - exposed)
+    # and the dashboard shows every metric there is
+    declared = {metric._name for metric in (metrics.CHECKS, metrics.PROBE_DURATION,
+                                            metrics.SIGNALS, metrics.DELIVERIES,
+                                            metrics.LEADER)} | set(metrics.STATE)
+    shown = dashboard_metrics()
+    assert not {d for d in declared if not any(name.startswith(d) for name in shown)}
+
+
+def test_the_example_scrape_configuration_reaches_every_role_on_the_ports_compose_uses():
+    config = yaml.safe_load((CONTRIB / "prometheus" / "prometheus.yml").read_text())
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert set(jobs) == {"pinghome-api", "pinghome-gateway", "pinghome-scheduler",
+                         "pinghome-workers"}
+    assert jobs["pinghome-api"]["static_configs"][0]["targets"] == ["web:8000"]
+    assert jobs["pinghome-gateway"]["static_configs"][0]["targets"] == ["gateway:8001"]
+    workers = {name for name, service in compose.items()
+               if service.get("command", [None])[:2] == ["pinghome", "worker"]}
+    by_dns = {name: found["port"] for job in ("pinghome-scheduler", "pinghome-workers")
+              for found in jobs[job]["dns_sd_configs"] for name in found["names"]}
+    assert set(by_dns) == workers | {"scheduler"}
+    for name, port in by_dns.items():
+        assert compose[name]["environment"]["PINGHOME_METRICS_PORT"] == port
+
+
+class _Leading:
+    def hold(self):
+        return True
+
+    def release(self):
+        pass
