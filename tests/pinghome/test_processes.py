@@ -6,6 +6,7 @@ import http.client
 import os
 import re
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -154,6 +155,10 @@ def test_the_procfile_starts_every_role_of_the_distributed_form(distributed, tmp
         wait_http(f"http://127.0.0.1:{port}/v1/health-check")
         assert call("GET", f"http://127.0.0.1:{port}/v1/health-check")[0] == 200
         assert call("GET", f"http://127.0.0.1:{gateway_port}/v1/health-check")[0] == 200
+        for base_port, role in ((port, "web"), (gateway_port, "gateway")):   # multiprocess
+            with urllib.request.urlopen(f"http://127.0.0.1:{base_port}/metrics") as answer:
+                assert b"pinghome_monitors{" in answer.read()
+            assert (Path(distributed["dir"]) / "metrics" / role).is_dir()
         for line in ("worker.1 .*consuming default, notifications",
                      "worker_eu_central_1.1 .*consuming probes.eu-central-1",
                      "worker_us_east_1.1 .*consuming probes.us-east-1",
