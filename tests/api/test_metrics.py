@@ -155,6 +155,19 @@ def test_clock_offsets_recorded_by_the_processes_are_exposed(client):
                  process="host-a:12") == 0.25
 
 
+def test_a_source_that_cannot_be_read_leaves_its_gauges_out_and_fails_no_scrape(settings):
+    import redis
+
+    from models.heartbeats.stream import SignalStream
+    away = redis.Redis(port=free_port(), socket_connect_timeout=1)   # nothing listens there
+    state = metrics.StateCollector({"heartbeat_signals": SignalStream(away)})
+    scraped = samples(metrics.exposition(settings, state)[0].decode())
+    assert value(scraped, "pinghome_metrics_source_up", source="streams") == 0
+    assert value(scraped, "pinghome_metrics_source_up", source="database") == 1
+    assert not any(name == "pinghome_signals_waiting_entries" for name, _ in scraped)
+    assert ("pinghome_monitors", (("state", "down"),)) in scraped
+
+
 @pytest.mark.parametrize("address, allow, status", [
     ("127.0.0.1", None, 200),
     ("::1", None, 200),
