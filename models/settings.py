@@ -83,6 +83,7 @@ class Settings:
     trial_days: int = 14
     metrics_port: int | None = None         # None = scheduler and workers serve no metrics
     metrics_allow: tuple = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+    metrics_keys: bool = True               # read-only API keys may read /metrics
     metrics_multiproc_dir: str | None = None   # gunicorn's workers add their counts up here
 
     @property
@@ -219,6 +220,7 @@ def load_settings(environ: dict | None = None) -> Settings:
         trial_days=reader.integer("PINGHOME_TRIAL_DAYS", 14, low=0, high=730),
         metrics_port=reader.integer("PINGHOME_METRICS_PORT", None, low=1, high=65535),
         metrics_allow=reader.networks("PINGHOME_METRICS_ALLOW", Settings.metrics_allow),
+        metrics_keys=reader.flag("PINGHOME_METRICS_KEYS", True),
         metrics_multiproc_dir=reader.directory("PROMETHEUS_MULTIPROC_DIR"),
     )
     twilio = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)

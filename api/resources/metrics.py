@@ -6,14 +6,31 @@ import ipaddress
 import falcon
 
 from api import errors as api_errors
-from models import errors, metrics
+from models import api_keys, clock, errors, metrics
 
 
 def allowed(req, settings) -> bool:
-    """Whether the caller may read the metrics: its address is in `PINGHOME_METRICS_ALLOW`.
-    The address is the connection's peer, never a forwarded header a client could write.
-    A read-only API key (`Authorization: Bearer phk_...`, being built) is to be accepted
-    here as well."""
+    """Whether the caller may read the metrics: its address is in `PINGHOME_METRICS_ALLOW`
+    (the connection's peer, never a forwarded header a client could write), or it sends a
+    read-only API key (`Authorization: Bearer phk_...`) and `PINGHOME_METRICS_KEYS` lets
+    keys read them (the default: they are the installation's counts, of every
+    organisation, so a shared installation may turn it off)."""
+    return _allowed_address(req, settings) or (settings.metrics_keys and _read_only_key(
+        req, settings))
+
+
+def _read_only_key(req, settings) -> bool:
+    scheme, _, token = (req.get_header("Authorization") or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not api_keys.is_api_key(token):
+        return False
+    try:
+        return api_keys.authenticate_key(token, settings=settings, now=clock.now()).read_only
+    except errors.Unauthenticated:
+        return False
+
+
+def _allowed_address(req, settings) -> bool:
     try:
         address = ipaddress.ip_address((req.remote_addr or "").split("%")[0])
     except ValueError:
@@ -36,10 +53,11 @@ class Metrics:
     def on_get(self, req, resp):
         """Prometheus metrics: what this process counted (every gunicorn worker's, with
         `PROMETHEUS_MULTIPROC_DIR`) and the installation's state, read now. Only from the
-        addresses of `PINGHOME_METRICS_ALLOW` (403 otherwise)."""
+        addresses of `PINGHOME_METRICS_ALLOW` or with a read-only API key (403 otherwise)."""
         if not allowed(req, self.settings):
             raise errors.Forbidden("Metrics are served only to the addresses of "
-                                   "PINGHOME_METRICS_ALLOW.", code="metrics_forbidden")
+                                   "PINGHOME_METRICS_ALLOW and to read-only API keys.",
+                                   code="metrics_forbidden")
         resp.data, resp.content_type = metrics.exposition(self.settings, self.state,
                                                           accept=req.get_header("Accept"))
 

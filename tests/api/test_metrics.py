@@ -192,6 +192,30 @@ def test_only_allowed_addresses_may_read_the_metrics(settings, broker, address, 
         assert "pinghome_" not in response.text
 
 
+def test_a_read_only_api_key_may_read_the_metrics_from_anywhere(client, settings):
+    from models import api_keys, clock
+    from models.accounts import Caller
+    from tests.factories.accounts import make_customer
+    person = Caller(customer=make_customer(settings), session_id=None)    # owns their team
+    keys = {kind: api_keys.create_key(person, name=kind, kind=kind, settings=settings,
+                                      now=clock.now())[1] for kind in api_keys.KINDS}
+    far = "192.0.2.7"
+
+    def read(key, remote_addr=far):
+        return client.simulate_get("/metrics", remote_addr=remote_addr,
+                                   headers={"Authorization": f"Bearer {key}"} if key else {})
+
+    assert read(keys["read-only"]).status_code == 200
+    assert "pinghome_monitors" in read(keys["read-only"]).text
+    # a scrape configuration holds its key in the clear: one that can write is not taken
+    assert read(keys["read-write"]).status_code == 403
+    assert read("phk_unknown").status_code == 403
+    assert read(None).status_code == 403
+    api_keys.revoke_key(person, api_keys.ApiKey.get(api_keys.ApiKey.name == "read-only").id,
+                        now=clock.now())
+    assert read(keys["read-only"]).status_code == 403
+
+
 def test_a_worker_port_serves_its_process_metrics_and_the_scheduler_its_leadership(settings):
     port = free_port()
     stop = threading.Event()
