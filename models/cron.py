@@ -37,8 +37,10 @@ def next_after(expression: str, after: dt.datetime, *, timezone: str = "UTC") ->
 def previous_at_or_before(expression: str, at: dt.datetime, *,
                           timezone: str = "UTC") -> dt.datetime | None:
     """The last occurrence at or before `at` (UTC), or None."""
-    return _utc(_walk(expression, at + dt.timedelta(seconds=1), timezone)
-                .get_prev(dt.datetime))
+    # croniter walks back strictly before its start, so it starts a second after `at`; from
+    # `at`'s whole second, or in a minute's last second it would find the next minute
+    return _utc(_walk(expression, at.replace(microsecond=0) + dt.timedelta(seconds=1),
+                      timezone).get_prev(dt.datetime))
 
 
 def occurrences(expression: str, after: dt.datetime, *,
