@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.gateway import stop_all  # noqa: E402
 from bench.rows import migrated_with_service  # noqa: E402
 from pinghome.localservers import Postgres, Redis, free_port  # noqa: E402
 
@@ -181,7 +182,7 @@ def step_up(env, redis, options, monitors: list, bare: float, scheme: str) -> di
         try:
             figures = measure(processes, options, env["DATABASE_URL"])
         finally:
-            stop(processes)
+            stop_all(processes)
         figures.update(monitors=count, offered=count / options.interval)
         holds = figures["lag_p99"] <= 1.0 and figures["rate"] >= 0.95 * figures["offered"]
         print(f"{scheme} step: offered {figures['offered']:,.0f} checks/s ({count:,} monitors)"
@@ -209,17 +210,6 @@ def enable(database_url: str, ids: list) -> None:
         cursor.execute("UPDATE monitor SET enabled = true WHERE id = ANY(%s::uuid[])",
                        ([str(i) for i in ids],))
     connection.close()
-
-
-def stop(processes) -> None:
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
 
 def bare_loop_rate(url, options, *, ca_file: str, seconds: float = 10) -> float:
