@@ -480,7 +480,9 @@ def test_another_organisations_subscription_is_unknown(billing_client, stripe, c
     assert stripe.v1.subscriptions.retrieve(subscription).cancel_at_period_end is False
 
 
-def test_a_manager_or_user_cannot_change_billing(billing_client, stripe, cast):
+@pytest.mark.parametrize("role", ["manager", "user"])
+def test_a_manager_or_user_cannot_change_billing(billing_client, stripe, settings, role):
+    cast = make_cast(settings, bob_role=role)
     subscription = buy(billing_client, cast)["subscription_id"]
 
     for method, path, body in [
@@ -492,3 +494,6 @@ def test_a_manager_or_user_cannot_change_billing(billing_client, stripe, cast):
              {"price_id": price("business").price_id})]:
         answer = call(billing_client, method, path, cast.bob_token, body)
         assert (answer.status_code, answer.json["error"]["code"]) == (403, "role_required")
+    assert call(billing_client, "GET", f"/v1/subscription/{subscription}/payments",
+                cast.bob_token).status_code == 200           # but reads
+    assert stripe.v1.subscriptions.retrieve(subscription).cancel_at_period_end is False
