@@ -82,7 +82,7 @@ def test_more_regular_expressions_than_allowed_are_refused(client, settings):
 @pytest.mark.parametrize("fields, field", [
     ({"maintenance_cron_expression": "0 0 30 2 *", "maintenance_duration": 30},
      "maintenance_cron_expression"),
-    ({"headers": {"X-Team": "Bücher"}}, "headers"),
+    ({"headers": {"X-Team": "Bücher"}}, "headers.X-Team"),       # the header is named
 ])
 def test_a_maintenance_that_never_starts_and_a_non_ascii_header_are_refused(client, settings,
                                                                            fields, field):
