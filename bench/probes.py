@@ -173,7 +173,7 @@ def prepare_database(env, options, url, *, count: int) -> list:
 def step_up(env, redis, options, monitors: list, bare: float, scheme: str) -> dict | None:
     """Offers ever more checks per second until a step does not hold; answers the figures of
     the highest step that held (None if the first did not)."""
-    offered, held = bare * options.start, None
+    offered, held, first = bare * options.start, None, None
     while offered <= bare * options.most:
         count = min(len(monitors), round(offered * options.interval))
         enable(env["DATABASE_URL"], monitors[:count])
@@ -191,7 +191,13 @@ def step_up(env, redis, options, monitors: list, bare: float, scheme: str) -> di
               flush=True)
         if not holds:
             break
+        first = first or figures
         held, offered = figures, offered * options.step
+    if held is not None:
+        # what 10,000 more monitors cost a worker, from the first held step to the last (a
+        # worker's RSS is mostly fixed: interpreter, libraries, pools)
+        more = held["monitors"] - first["monitors"]
+        held["rss_per_10k"] = (held["rss"] - first["rss"]) / (more / 10_000) if more else None
     return held
 
 
@@ -272,8 +278,8 @@ def report(found: dict, options) -> None:
         print(f"{scheme} capacity: {held['rate']:,.0f} checks/s ({held['monitors']:,} monitors) ="
               f" {held['rate'] / bare:.2f} x the bare loop ({bare:,.0f}/s); scheduling lag p50 "
               f"{held['lag_p50']:.3f} s, p99 {held['lag_p99']:.3f} s; worker RSS "
-              f"{held['rss']:.0f} MiB = {held['rss'] / (held['monitors'] / 10_000):.1f} MiB per "
-              "10,000 monitors")
+              f"{held['rss']:.0f} MiB, of which {_per_10k(held)} per 10,000 monitors (from the "
+              "first step held to the last)")
         print(f"{scheme} CPU (cores) by program: " + ", ".join(
             f"{name} {cores:.2f}" for name, cores in
             sorted(held["cpu"].items(), key=lambda c: -c[1])))
@@ -281,6 +287,11 @@ def report(found: dict, options) -> None:
     (rate, ratio, lag), (tls_rate, tls_ratio, _) = line["http"], line["https"]
     print(f"bench probes: capacity {rate:,.0f} checks/s, {ratio:.2f} x bare loop, https "
           f"{tls_rate:,.0f} checks/s, {tls_ratio:.2f} x bare, p99 lag {lag:.2f} s")
+
+
+def _per_10k(held: dict) -> str:
+    value = held.get("rss_per_10k")
+    return "n/a" if value is None else f"{value:.1f} MiB"
 
 
 def cpu_seconds() -> dict:
