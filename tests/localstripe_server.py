@@ -11,12 +11,14 @@ checkout), whatever virtualenv that is.
 """
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -67,6 +69,31 @@ class LocalStripe:
                 self.process.kill()
                 self.process.wait(10)
         shutil.rmtree(self.log.parent, ignore_errors=True)
+
+
+def configure(url: str, path: str, body: dict) -> None:
+    """localstripe's own configuration routes (`/_config/webhooks/{id}`: where and with what
+    secret it posts its events)."""
+    request = urllib.request.Request(f"{url}/_config/{path}", method="POST",
+                                     data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 200
+
+
+def authenticate_3ds(url: str, payment_intent) -> int:
+    """What Stripe.js does after the customer passes 3-D Secure (a localstripe-only route);
+    answers the HTTP status (402 when the charge is then declined)."""
+    body = urllib.parse.urlencode({"client_secret": payment_intent.client_secret,
+                                   "success": "true"}).encode()
+    request = urllib.request.Request(
+        f"{url}/v1/payment_intents/{payment_intent.id}/_authenticate", data=body,
+        headers={"Authorization": f"Bearer {API_KEY}"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as refused:
+        return refused.code
 
 
 def _serve(port: int) -> None:

@@ -31,7 +31,7 @@ from models.organisations import Organisation
 from pinghome.localservers import free_port
 from tests.factories.accounts import bearer
 from tests.factories.organisations import make_cast
-from tests.localstripe_server import API_KEY
+from tests.localstripe_server import API_KEY, authenticate_3ds, configure
 from tests.polling import wait_until
 from workers.broker import ping
 
@@ -68,18 +68,11 @@ def stripe_gateway(billing_settings, broker, localstripe):
     threading.Thread(target=server.run, daemon=True).start()
     url = f"http://127.0.0.1:{port}/v1/billing/stripe-webhook"
     name = f"pinghome-{uuid.uuid4().hex[:8]}"
-    _configure(localstripe, f"webhooks/{name}", {"url": url, "secret": WEBHOOK_SECRET})
+    configure(localstripe, f"webhooks/{name}", {"url": url, "secret": WEBHOOK_SECRET})
     yield url
-    _configure(localstripe, f"webhooks/{name}", {"url": url, "secret": WEBHOOK_SECRET,
+    configure(localstripe, f"webhooks/{name}", {"url": url, "secret": WEBHOOK_SECRET,
                                                  "events": ["pinghome.muted"]})
     server.close()
-
-
-def _configure(localstripe, path, body):
-    request = urllib.request.Request(f"{localstripe}/_config/{path}", method="POST",
-                                     data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request, timeout=5).close()
 
 
 @pytest.fixture
@@ -358,7 +351,7 @@ def test_a_failed_renewal_keeps_the_plan_for_a_grace_week_then_free(
     renewal = stripe.v1.invoices.create(params={"customer": customer,
                                                 "subscription": subscription})
     paying = stripe.v1.invoices.pay(renewal.id, params={"expand": ["payment_intent"]})
-    _authenticate(localstripe, paying.payment_intent)
+    assert authenticate_3ds(localstripe, paying.payment_intent) == 402    # declined
 
     held = wait_until(lambda: organisation(cast).grace_until and organisation(cast),
                       timeout=15, message="invoice.payment_failed should start the grace")
@@ -369,19 +362,6 @@ def test_a_failed_renewal_keeps_the_plan_for_a_grace_week_then_free(
     assert subscriptions.end_grace(now=held.grace_until - dt.timedelta(seconds=1)) == 0
     assert subscriptions.end_grace(now=held.grace_until) == 1
     assert (organisation(cast).plan, organisation(cast).grace_until) == ("free", None)
-
-
-def _authenticate(localstripe, payment_intent):
-    """What Stripe.js does once the person passed 3-D Secure (a localstripe-only route);
-    the charge is then declined."""
-    body = f"client_secret={payment_intent.client_secret}&success=true".encode()
-    request = urllib.request.Request(
-        f"{localstripe}/v1/payment_intents/{payment_intent.id}/_authenticate", data=body,
-        headers={"Authorization": f"Bearer {API_KEY}"})
-    try:
-        urllib.request.urlopen(request, timeout=5).close()
-    except urllib.error.HTTPError as declined:
-        assert declined.code == 402
 
 
 # -- the webhook ---------------------------------------------------------------------------

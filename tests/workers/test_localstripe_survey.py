@@ -16,18 +16,14 @@ subscription item, `current_period_end` on the subscription), whatever `stripe.a
 """
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 
 import pytest
 import stripe
 
 from tests.http_sink import HttpSink
-from tests.localstripe_server import API_KEY
+from tests.localstripe_server import API_KEY, authenticate_3ds, configure
 from tests.polling import wait_until
 from workers import netpolicy
 
@@ -79,14 +75,6 @@ def _customer(card_number=None, **payment_method):
     return customer
 
 
-def _config(localstripe, path, body):
-    request = urllib.request.Request(f"{localstripe}/_config/{path}", method="POST",
-                                     data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=5) as response:
-        assert response.status == 200
-
-
 @pytest.fixture
 def stripe_webhooks(localstripe):
     """An HTTP sink that localstripe posts the invoice events to, signed with WEBHOOK_SECRET.
@@ -94,10 +82,10 @@ def stripe_webhooks(localstripe):
     sink = HttpSink().start()
     events = ["invoice.payment_failed", "invoice.payment_succeeded",
               "payment_intent.payment_failed"]
-    _config(localstripe, "webhooks/survey",
+    configure(localstripe, "webhooks/survey",
             {"url": f"{sink.url}/stripe", "secret": WEBHOOK_SECRET, "events": events})
     yield sink
-    _config(localstripe, "webhooks/survey",
+    configure(localstripe, "webhooks/survey",
             {"url": f"{sink.url}/stripe", "secret": WEBHOOK_SECRET, "events": []})
     sink.stop()
 
@@ -453,18 +441,6 @@ def test_a_card_declined_on_charge_leaves_the_first_invoice_open_and_sends_no_ev
     assert [e for e in failures if e.data.object.id == invoice.id] == []
 
 
-def _authenticate(localstripe, payment_intent):
-    """What Stripe.js does after the customer passes 3-D Secure (a localstripe-only route)."""
-    body = urllib.parse.urlencode({"client_secret": payment_intent.client_secret,
-                                   "success": "true"}).encode()
-    request = urllib.request.Request(
-        f"{localstripe}/v1/payment_intents/{payment_intent.id}/_authenticate", data=body,
-        headers={"Authorization": f"Bearer {API_KEY}"})
-    with pytest.raises(urllib.error.HTTPError) as answer:
-        urllib.request.urlopen(request, timeout=5)
-    return answer.value
-
-
 def test_a_charge_declined_after_3ds_posts_a_signed_invoice_payment_failed(localstripe,
                                                                             stripe_webhooks):
     customer, plan = _customer(DECLINED_AFTER_3DS), _plan()
@@ -473,7 +449,7 @@ def test_a_charge_declined_after_3ds_posts_a_signed_invoice_payment_failed(local
     invoice = subscription.latest_invoice
     assert invoice.payment_intent.status == "requires_action"
 
-    assert _authenticate(localstripe, invoice.payment_intent).code == 402
+    assert authenticate_3ds(localstripe, invoice.payment_intent) == 402
 
     [event] = _events_about(stripe_webhooks, invoice.id)
     assert event.type == "invoice.payment_failed"
