@@ -60,11 +60,10 @@ class Authentication:
         if req.method in getattr(resource, "OPTIONAL_AUTH", ()) \
                 and not req.get_header("Authorization"):
             return
-        scheme, _, token = (req.get_header("Authorization") or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = bearer_token(req)
+        if not token:
             raise _unauthenticated("Send 'Authorization: Bearer <token>'; get a token from "
                                    "POST /v1/auth.")
-        token = token.strip()
         authenticate = (api_keys.authenticate_key if api_keys.is_api_key(token)
                         else accounts.authenticate)
         try:
@@ -74,6 +73,12 @@ class Authentication:
         if getattr(req.context.caller, "read_only", False) and req.method not in READ_METHODS:
             raise errors.Forbidden("This API key is read-only: it may only GET; make a "
                                    "read-write key to change things.", code="read_only_key")
+
+
+def bearer_token(req) -> str | None:
+    """The token of `Authorization: Bearer <token>`, or None without one."""
+    scheme, _, token = (req.get_header("Authorization") or "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
 
 
 class Validation:

@@ -1,12 +1,11 @@
 """`/metrics` on the API and the gateway: Prometheus' text format."""
 from __future__ import annotations
 
-import ipaddress
-
 import falcon
 
 from api import errors as api_errors
-from models import api_keys, clock, errors, metrics
+from api.middleware import bearer_token
+from models import addresses, api_keys, clock, errors, metrics
 
 
 def allowed(req, settings) -> bool:
@@ -15,29 +14,18 @@ def allowed(req, settings) -> bool:
     read-only API key (`Authorization: Bearer phk_...`) and `PINGHOME_METRICS_KEYS` lets
     keys read them (the default: they are the installation's counts, of every
     organisation, so a shared installation may turn it off)."""
-    return _allowed_address(req, settings) or (settings.metrics_keys and _read_only_key(
-        req, settings))
+    return addresses.in_networks(req.remote_addr, settings.metrics_allow) or (
+        settings.metrics_keys and _read_only_key(req, settings))
 
 
 def _read_only_key(req, settings) -> bool:
-    scheme, _, token = (req.get_header("Authorization") or "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not api_keys.is_api_key(token):
+    token = bearer_token(req)
+    if token is None or not api_keys.is_api_key(token):
         return False
     try:
         return api_keys.authenticate_key(token, settings=settings, now=clock.now()).read_only
     except errors.Unauthenticated:
         return False
-
-
-def _allowed_address(req, settings) -> bool:
-    try:
-        address = ipaddress.ip_address((req.remote_addr or "").split("%")[0])
-    except ValueError:
-        return False
-    if address.version == 6 and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return any(address in network for network in settings.metrics_allow)
 
 
 class Metrics:

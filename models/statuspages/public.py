@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import ipaddress
 import re
 import threading
 
@@ -18,7 +17,7 @@ import argon2
 import cachetools
 import itsdangerous
 
-from models import ratelimit
+from models import addresses, ratelimit
 from models.clock import isoformat
 from models.errors import Invalid, NotFound, Unauthenticated
 from models.incidents.tables import Incident
@@ -106,7 +105,7 @@ def admits(page: StatusPage, *, client_ip: str | None, cookie: str | None, setti
     browser holding the cookie its password earned (signed; void once the password changes)."""
     if page.type != "private":
         return True
-    if client_ip and _in_networks(client_ip, page.ip_addresses or []):
+    if client_ip and addresses.in_networks(client_ip, page.ip_addresses or []):
         return True
     if not cookie or not page.password_hash:
         return False
@@ -141,14 +140,6 @@ def _admission_value(page) -> str:
 
 def _serializer(settings) -> itsdangerous.URLSafeTimedSerializer:
     return itsdangerous.URLSafeTimedSerializer(settings.secret_key, salt="statuspage-admission")
-
-
-def _in_networks(ip: str, networks: list[str]) -> bool:
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    return any(address in ipaddress.ip_network(network, strict=False) for network in networks)
 
 
 # -- what the page shows ------------------------------------------------------------------
