@@ -25,6 +25,7 @@ from models import accounts, db, ratelimit
 from models.heartbeats import stream
 from models.incidents import webhooks
 from models.settings import Settings
+from models.statuspages import public as statuspage_public
 from pinghome.localservers import Postgres, Redis, free_port
 from pinghome.runtime import prepare
 from tests.http_sink import HttpSink
@@ -216,6 +217,7 @@ def clean_state(broker, worker, smtp_sink, webhook_sink, twilio, chat_sink, stat
     drain(broker)
     db.truncate_all()
     ratelimit.reset()
+    statuspage_public._domains.clear()    # as a new process would: no domain of a page gone
     if isinstance(broker, RedisBroker):      # signals and events a test left unstored
         for name in (stream.STREAM, webhooks.STREAM):
             broker.client.delete(name, f"{name}:unstorable", f"{name}:tries")
