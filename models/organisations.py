@@ -145,14 +145,17 @@ def holds_role(caller, team_id, role: str) -> bool:
 def ensure_owner_of_a_team(caller, what: str) -> None:
     """What concerns the whole organisation (a new team, an organisation's ruleset) takes an
     owner of one of its teams; `Forbidden` for anyone else (an API key is never an owner)."""
-    owns_a_team = caller.key_role is None and (
-        Membership.select().join(Team)
-        .where(Team.organisation == caller.organisation_id,
-               Membership.customer == caller.customer.id, Membership.role == "owner")
-        .exists())
-    if not owns_a_team:
-        raise Forbidden(f"{what} needs the owner role in one of the organisation's teams; ask "
-                        "an owner.", code="role_required")
+    ensure_role_in_a_team(caller, "owner", what)
+
+
+def ensure_role_in_a_team(caller, role: str, what: str) -> None:
+    """`Forbidden` unless the caller holds at least `role` in one of the organisation's
+    teams (an organisation's status pages and on-call schedules take a manager)."""
+    held = best_role(caller)
+    if held is None or not outranks(held, role):
+        ask = "ask an owner" if role == "owner" else "ask an owner for the role"
+        raise Forbidden(f"{what} needs the {role} role in one of the organisation's teams; "
+                        f"{ask}.", code="role_required")
 
 
 # -- teams --------------------------------------------------------------------------------

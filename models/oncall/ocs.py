@@ -19,7 +19,7 @@ import peewee
 from models import organisations
 from models.accounts import Customer
 from models.db import database, locked, serialized
-from models.errors import Conflict, Forbidden, Invalid, NotFound
+from models.errors import Conflict, Invalid, NotFound
 from models.oncall import feeds, rosters, shift_notices
 from models.oncall import layers as layer_parser
 from models.oncall.layers import MAX_TIERS, is_id     # tier numbers 1 to MAX_TIERS
@@ -33,10 +33,7 @@ _COMPOSITE = re.compile(r"^(\d{1,10})_(\d{1,10})$")
 
 def ensure_writer(caller) -> None:
     """Changing the organisation's OCS schedules takes a manager or owner of one of its teams."""
-    role = organisations.best_role(caller)
-    if role is None or not organisations.outranks(role, "manager"):
-        raise Forbidden("Changing on-call schedules needs the manager or owner role in one of "
-                        "the organisation's teams.", code="role_required")
+    organisations.ensure_role_in_a_team(caller, "manager", "Changing on-call schedules")
 
 
 def schedule_for(caller, schedule_id) -> OcsSchedule:

@@ -14,7 +14,7 @@ import peewee
 
 from models import organisations, usage
 from models.db import database, serialized
-from models.errors import Conflict, Forbidden, Invalid, NotFound
+from models.errors import Conflict, Invalid, NotFound
 from models.organisations import Organisation
 from models.statuspages import components as parts
 from models.statuspages import status
@@ -132,10 +132,7 @@ def contents(page: StatusPage, *, now) -> tuple[list, list, dict]:
 
 def ensure_writer(caller) -> None:
     """Changing a page takes a manager or owner of one of the organisation's teams."""
-    role = organisations.best_role(caller)
-    if role is None or not organisations.outranks(role, "manager"):
-        raise Forbidden("Changing a status page needs the manager role in one of the "
-                        "organisation's teams.", code="role_required")
+    organisations.ensure_role_in_a_team(caller, "manager", "Changing a status page")
 
 
 def _admits_someone(page_type: str, password_hash, ip_addresses) -> None:
