@@ -84,7 +84,13 @@ def named(text: str) -> tuple[str, str]:
 
 
 def limit_value(organisation, key: str) -> int | None:
-    for limit in limits(organisation.plan, organisation.plan_version):
+    return limit_of(organisation.plan, organisation.plan_version, key)
+
+
+def limit_of(plan: str, version: str, key: str) -> int | None:
+    """The plan version's limit `key` (None: unlimited); `NotFound` for a plan the catalogue
+    does not have."""
+    for limit in limits(plan, version):
         if limit.key == key:
             return limit.value
     raise KeyError(key)

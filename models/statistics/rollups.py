@@ -222,8 +222,7 @@ def _monitors_by_retention(default_days: int) -> dict[int, list]:
     for monitor_id, plan, version in rows:
         if (plan, version) not in kept:
             try:
-                days = plans.limit_value(Organisation(plan=plan, plan_version=version),
-                                         "data_retention_days")
+                days = plans.limit_of(plan, version, "data_retention_days")
             except NotFound:             # a plan the catalogue no longer has
                 days = None
             kept[(plan, version)] = days or default_days
