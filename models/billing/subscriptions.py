@@ -47,24 +47,32 @@ def apply(organisation_id, subscription, *, now) -> None:
     put_on(organisation_id, plan, now=now, **changes)
 
 
-def put_on(organisation_id, plan: tuple[str, str] | None, *, now, **changes) -> None:
+def put_on(organisation_id, plan: tuple[str, str] | None, *, now, unless_changed=None,
+           **changes) -> int:
+    """Puts the organisation on `plan` (and makes `changes`); with `unless_changed`, a
+    condition the row must still meet. Answers how many rows changed (0 or 1)."""
     organisation = Organisation.get_by_id(organisation_id)
     if plan is not None:
         if organisation.plan_until is not None and organisation.plan_until > now:
             changes.update(plan_after=plan[0], plan_after_version=plan[1])
         else:
             changes.update(plan=plan[0], plan_version=plan[1])
-    if changes:
-        Organisation.update(**changes).where(Organisation.id == organisation_id).execute()
+    if not changes:
+        return 0
+    condition = Organisation.id == organisation_id
+    if unless_changed is not None:
+        condition &= unless_changed
+    return Organisation.update(**changes).where(condition).execute()
 
 
 def end_grace(*, now) -> int:
     """Puts the organisations whose grace after a failed payment ran out on `free`; answers
-    how many. (A payment made in time clears the grace: see `webhooks`.)"""
+    how many. (A payment made in time clears the grace: see `webhooks`; one that clears it
+    while this runs wins, by the conditional update.)"""
     ended = 0
     for organisation in Organisation.select().where(Organisation.grace_until <= now):
-        put_on(organisation.id, plans.FREE_PLAN, now=now, grace_until=None)
-        ended += 1
+        ended += put_on(organisation.id, plans.FREE_PLAN, now=now, grace_until=None,
+                        unless_changed=Organisation.grace_until == organisation.grace_until)
     return ended
 
 
