@@ -76,14 +76,22 @@ def parse_options():
 
 
 def ensure_wrk() -> str:
-    found = shutil.which("wrk")
+    return ensure_program("wrk", "wrk")
+
+
+def ensure_program(name: str, package: str) -> str:
+    """The program `name` (also looked for in /usr/sbin), installed from Debian's `package`
+    when it is missing."""
+    search = f"{os.environ.get('PATH', '')}:/usr/sbin"
+    found = shutil.which(name, path=search)
     if found:
         return found
     sudo = [] if os.geteuid() == 0 else ["sudo"]
-    subprocess.run(sudo + ["apt-get", "install", "-y", "-q", "wrk"], check=True,
+    print(f"... installing {package}", flush=True)
+    subprocess.run(sudo + ["apt-get", "install", "-y", "-q", package], check=True,
                    env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
                    stdout=subprocess.DEVNULL)
-    return shutil.which("wrk")
+    return shutil.which(name, path=search)
 
 
 def environment(postgres, redis) -> dict:

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.gateway import stop_all  # noqa: E402
+from bench.gateway import ensure_program, stop_all  # noqa: E402
 from bench.rows import migrated_with_service  # noqa: E402
 from pinghome.localservers import Postgres, Redis, free_port  # noqa: E402
 
@@ -89,7 +89,7 @@ class Nginx:
 
     def start(self) -> "Nginx":
         import trustme
-        binary = ensure_nginx()
+        binary = ensure_program("nginx", "nginx-light")
         ca = trustme.CA()
         ca.cert_pem.write_to_path(self.ca_file)
         issued = ca.issue_cert("127.0.0.1")
@@ -120,20 +120,6 @@ http {{ access_log off; client_body_temp_path {self.dir}; proxy_temp_path {self.
         self.process.terminate()
         self.process.wait(10)
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def ensure_nginx() -> str:
-    """nginx, installed from Debian's nginx-light when it is missing."""
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx")
-                                      else None)
-    if found:
-        return found
-    sudo = [] if os.geteuid() == 0 else ["sudo"]
-    print("... installing nginx-light", flush=True)
-    subprocess.run(sudo + ["apt-get", "install", "-y", "-q", "nginx-light"], check=True,
-                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-                   stdout=subprocess.DEVNULL)
-    return shutil.which("nginx") or "/usr/sbin/nginx"
 
 
 def environment(postgres, redis, options, ca_file: str) -> dict:

@@ -254,8 +254,8 @@ def fetch_timings(monitor, start, end, runs: int) -> list[float]:
     from models.db import database
     from models.results import ResultHourly
     from models.statistics import reading
-    first = reading.naive(start.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1))
-    last = reading.naive(end.replace(minute=0, second=0, microsecond=0))
+    from models.statistics.report import _whole_hours     # the hours the report reads rolled up
+    first, last = _whole_hours(start, end, end)
     params = (ResultHourly.monitor.db_value(monitor.id), first, last)
     sql = reading.rolled_sql(hourly=True)
     found = []
