@@ -14,7 +14,7 @@ from api.resources.heartbeat_signals import HeartbeatSignal
 from api.resources.webhook_events import WebhookEventIntake
 from models.directory import Directory
 from models.heartbeats import ingest
-from models.heartbeats.operations import accepted_methods
+from models.heartbeats.operations import accepted_methods, all_accepted_methods
 from models.heartbeats.stream import stream_for
 from models.incidents import webhooks
 from models.incidents.events import store_events
@@ -25,10 +25,11 @@ def routes(settings, broker_check) -> list[tuple[str, object]]:
     # what comes in goes into these; the health check reads their backlogs
     signals, events = stream_for(settings), webhooks.stream_for(settings)
     return [
-        ("/v1/heartbeat/{heartbeat_id:uuid}", HeartbeatSignal(Directory(accepted_methods),
-                                                              intake_for(signals, ingest.store))),
+        ("/v1/heartbeat/{heartbeat_id:uuid}", HeartbeatSignal(
+            Directory(accepted_methods, all_accepted_methods), intake_for(signals, ingest.store))),
         ("/v1/incident/webhook/{webhook_id:uuid}", WebhookEventIntake(
-            Directory(webhooks.known_webhook), intake_for(events, store_events))),
+            Directory(webhooks.known_webhook, webhooks.all_known_webhooks),
+            intake_for(events, store_events))),
         ("/v1/health-check", health.HealthCheck(broker_check, signals, events)),
         ("/v1/server-resource/{server_id:uuid}/metrics", servers.AgentReport(settings)),
         ("/v1/billing/stripe-webhook", billing.StripeWebhook(settings)),

@@ -20,7 +20,23 @@ def accepted_methods(heartbeat_id: str) -> frozenset | None:
     heartbeat."""
     row = (Heartbeat.select(Heartbeat.methods).where(Heartbeat.id == heartbeat_id)
            .tuples().first())
-    return None if row is None else frozenset(row[0])
+    return None if row is None else _methods(row[0])
+
+
+def all_accepted_methods():
+    """The gateway's directory, whole: (id, methods) of every heartbeat."""
+    query = Heartbeat.select(Heartbeat.id, Heartbeat.methods).tuples()
+    for heartbeat_id, methods in query.iterator():      # not kept as well as the copy
+        yield str(heartbeat_id), _methods(methods)
+
+
+_METHOD_SETS: dict[frozenset, frozenset] = {}
+
+
+def _methods(methods: list) -> frozenset:
+    """One frozenset per combination of methods, however many heartbeats accept it."""
+    found = frozenset(methods)
+    return _METHOD_SETS.setdefault(found, found)
 
 
 def heartbeat_for(caller, heartbeat_id, role: str = "user") -> Heartbeat:

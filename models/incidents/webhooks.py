@@ -103,6 +103,12 @@ def known_webhook(webhook_id: str) -> bool | None:
     return True if Webhook.select().where(Webhook.id == webhook_id).exists() else None
 
 
+def all_known_webhooks():
+    """The gateway's directory, whole: every webhook."""
+    for (webhook_id,) in Webhook.select(Webhook.id).tuples().iterator():
+        yield str(webhook_id), True
+
+
 @dataclasses.dataclass(slots=True)
 class Event:
     """A posted event, as the gateway packs it and a flusher stores it."""

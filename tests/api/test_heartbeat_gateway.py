@@ -125,11 +125,13 @@ def test_with_redis_unreachable_a_signal_is_refused_with_503_not_acknowledged(se
     from api.pipeline import build_app
     from api.resources.heartbeat_signals import HeartbeatSignal
     from models.directory import Directory
-    from models.heartbeats.operations import accepted_methods
+    from models.heartbeats.operations import accepted_methods, all_accepted_methods
     from models.intake import StreamIntake
     dead = f"redis://127.0.0.1:{free_port()}/0"
     app = build_app(settings, [("/v1/heartbeat/{heartbeat_id:uuid}",
-                                HeartbeatSignal(Directory(accepted_methods), StreamIntake(
-                                    SignalStream(redis.Redis.from_url(dead)))))], title="t")
+                                HeartbeatSignal(
+                                    Directory(accepted_methods, all_accepted_methods),
+                                    StreamIntake(SignalStream(redis.Redis.from_url(dead)))))],
+                    title="t")
     response = falcon.testing.TestClient(app).simulate_get(f"/v1/heartbeat/{heartbeat['id']}")
     assert response.status_code == 503 and "error" in response.json
