@@ -109,11 +109,11 @@ def prepare_database(env, count: int) -> list[str]:
         # first signal of each heartbeat (a state change handed to the incident rules)
         deadline = (now + dt.timedelta(seconds=3900)).isoformat()
         rows = "".join(f"{i}\t{service}\tjob {n}\t[\"GET\",\"POST\",\"HEAD\"]\t3600\t300\tUTC\t"
-                       f"up\t{now.isoformat()}\t{deadline}\tmissed\t{now.isoformat()}\t"
-                       f"{now.isoformat()}\n" for n, i in enumerate(ids))
+                       f"up\t{now.isoformat()}\t{deadline}\t{deadline}\tmissed\t"
+                       f"{now.isoformat()}\t{now.isoformat()}\n" for n, i in enumerate(ids))
         cursor.copy_from(io.StringIO(rows), "heartbeat", columns=(
             "id", "service_id", "name", "methods", "interval_seconds", "grace_seconds",
-            "timezone", "status", "last_signal_at", "deadline_at", "deadline_cause",
+            "timezone", "status", "last_signal_at", "deadline_at", "sweep_at", "deadline_cause",
             "created_at", "updated_at"))
     connection.close()
     return ids

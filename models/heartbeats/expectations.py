@@ -20,3 +20,12 @@ def deadline(heartbeat, after: dt.datetime) -> dt.datetime | None:
     signal is expected any more)."""
     expected = next_expected(heartbeat, after)
     return None if expected is None else expected + dt.timedelta(seconds=heartbeat.grace_seconds)
+
+
+def arm(heartbeat) -> None:
+    """Keeps the sweep's time at or before the deadline: moved only when the deadline comes
+    before it. A later deadline leaves it (the sweep moves it on when it gets there), so most
+    signals change no indexed column and Postgres updates their row in place."""
+    if heartbeat.deadline_at is not None and (heartbeat.sweep_at is None
+                                              or heartbeat.deadline_at < heartbeat.sweep_at):
+        heartbeat.sweep_at = heartbeat.deadline_at

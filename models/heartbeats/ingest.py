@@ -7,16 +7,18 @@ import datetime as dt
 
 import peewee
 
-from models import copytext, state_changes
+from models import state_changes
+from models.copytext import NULL
 from models.db import copy_in, copy_update, database, insert_rows, is_postgres, serialized
 from models.heartbeats import packing, signals as rules
+from models.heartbeats.expectations import arm
 from models.heartbeats.tables import Heartbeat, HeartbeatEvent
 
 _EVENT_FIELDS = [HeartbeatEvent._meta.columns[name] for name in packing.COLUMNS]
 _RULE_FIELDS = ("interval_seconds", "schedule", "timezone", "grace_seconds", "max_run_seconds")
 _STATE_FIELDS = ("status", "status_changed_at", "last_signal_at", "last_result",
-                 "run_started_at", "deadline_at", "deadline_cause")
-_INSTANTS = ("status_changed_at", "last_signal_at", "run_started_at", "deadline_at")
+                 "run_started_at", "deadline_at", "deadline_cause", "sweep_at")
+_INSTANTS = ("status_changed_at", "last_signal_at", "run_started_at", "deadline_at", "sweep_at")
 
 
 def store(signals: list[rules.Signal], *, now) -> int:
@@ -40,6 +42,8 @@ def store(signals: list[rules.Signal], *, now) -> int:
             if outcome.to_status:
                 _record_change(heartbeat, outcome, trigger=signal.key, at=signal.received_at,
                                now=now)
+        for heartbeat in changed.values():
+            arm(heartbeat)
         save_states(list(changed.values()))
     return len(fresh)
 
@@ -69,12 +73,15 @@ class HeartbeatState:
     @classmethod
     def from_driver(cls, row: tuple) -> "HeartbeatState":
         """From a row as psycopg2 reads it: instants come naive (UTC)."""
-        state = cls(row)
-        for name in _INSTANTS:
-            value = getattr(state, name)
-            if value is not None:
-                setattr(state, name, value.replace(tzinfo=dt.timezone.utc))
-        return state
+        values = list(row)
+        for index in _INSTANT_INDEXES:
+            if values[index] is not None:
+                values[index] = values[index].replace(tzinfo=_UTC)
+        return cls(values)
+
+
+_INSTANT_INDEXES = [HeartbeatState.__slots__.index(name) for name in _INSTANTS]
+_UTC = dt.timezone.utc
 
 
 def _current_states(ids: list[str]) -> dict[str, HeartbeatState]:
@@ -84,8 +91,9 @@ def _current_states(ids: list[str]) -> dict[str, HeartbeatState]:
     if not is_postgres():
         query = Heartbeat.select(*columns).where(Heartbeat.id.in_(ids)).order_by(Heartbeat.id)
         return {str(row[0]): HeartbeatState(row) for row in query.tuples()}
-    # one array parameter rather than thousands to render; rows as the driver reads them
-    query = (Heartbeat.select(*columns)
+    # one array parameter rather than thousands to render; rows as the driver reads them,
+    # the id as text (a UUID made and turned back into text costs more than the rest)
+    query = (Heartbeat.select(peewee.Cast(Heartbeat.id, "text"), *columns[1:])
              .where(Heartbeat.id == peewee.fn.ANY(peewee.SQL("%s::uuid[]", [ids])))
              .order_by(Heartbeat.id).for_update())
     return {str(row[0]): HeartbeatState.from_driver(row) for row in database.execute(query)}
@@ -99,17 +107,31 @@ def save_states(heartbeats: list) -> None:
             save_state(heartbeat)
         return
     fields = [Heartbeat.id] + [getattr(Heartbeat, name) for name in _STATE_FIELDS]
-    text = b"".join(copytext.line([h.id] + [_column(getattr(h, name)) for name in _STATE_FIELDS])
-                    + b"\n" for h in heartbeats)
-    copy_update(Heartbeat, fields, text)
+    copy_update(Heartbeat, fields, b"".join(_state_line(h) for h in heartbeats))
 
 
-def _column(value):
-    """A state value as its column holds it (instants naive UTC), without a field's
-    conversion cost: thousands of rows a batch."""
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return value
+def _state_line(heartbeat) -> bytes:
+    """The id and state fields of a heartbeat as a line of COPY text, without a field's
+    conversion cost (thousands of rows a batch). Statuses, results and causes are words of
+    our own and instants are written as digits: nothing here needs escaping."""
+    return ("\t".join([str(heartbeat.id)] + [write(getattr(heartbeat, name))
+                                             for name, write in _WRITERS]) + "\n").encode()
+
+
+def _word(value: str | None) -> str:
+    return NULL if value is None else value
+
+
+def _instant(value: dt.datetime | None) -> str:
+    """As its column holds it: naive UTC."""
+    if value is None:
+        return NULL
+    if value.tzinfo is not _UTC:
+        value = value.astimezone(_UTC)
+    return value.replace(tzinfo=None).isoformat(" ")
+
+
+_WRITERS = [(name, _instant if name in _INSTANTS else _word) for name in _STATE_FIELDS]
 
 
 def save_state(heartbeat, **only_if) -> int:

@@ -7,7 +7,7 @@ import zoneinfo
 from models import cron, directory, services, usage
 from models.db import database, serialized
 from models.errors import Invalid
-from models.heartbeats.expectations import deadline
+from models.heartbeats.expectations import arm, deadline
 from models.heartbeats.tables import METHODS, Heartbeat
 
 DEFAULTS = {"methods": list(METHODS), "interval": 3600, "grace": 300, "timezone": "UTC",
@@ -71,6 +71,7 @@ def update_heartbeat(caller, heartbeat_id, fields: dict, *, now) -> Heartbeat:
             setattr(heartbeat, name, value)
         if heartbeat.status == "up" and heartbeat.deadline_cause == "missed":
             heartbeat.deadline_at = deadline(heartbeat, heartbeat.last_signal_at)
+            arm(heartbeat)
         heartbeat.service, heartbeat.updated_at = service, now
         heartbeat.save()
     directory.forget(heartbeat.id)

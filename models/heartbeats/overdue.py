@@ -1,6 +1,8 @@
 """The scheduler's sweep: heartbeats whose deadline has passed go down. It reads the
-`deadline_at` index from its oldest entry, so its cost follows the heartbeats due, not the
-heartbeats kept.
+`sweep_at` index from its oldest entry, so its cost follows the heartbeats due, not the
+heartbeats kept. A heartbeat's `sweep_at` is at or before its deadline (`expectations.arm`);
+one the sweep reaches whose deadline has moved on since has `sweep_at` moved to it, a write
+per deadline the sweep reaches rather than one per signal.
 
 A signal is applied to its heartbeat a moment after the gateway answered (the flushers store
 signals in batches): the sweep only takes down heartbeats whose deadline passed before every
@@ -43,16 +45,21 @@ def settled_until(now: dt.datetime, stream=None) -> dt.datetime:
 
 
 def mark_overdue(*, now, settled=None, limit: int = 500) -> int:
-    """Takes down every heartbeat whose deadline passed by `settled` (default `now`);
-    answers how many went down. A signal that moved the deadline meanwhile wins: the update
-    only applies to the deadline read."""
-    went_down = 0
-    due = list(Heartbeat.select().where(Heartbeat.deadline_at <= (settled or now))
-               .order_by(Heartbeat.deadline_at).limit(limit))
+    """Takes down every heartbeat whose deadline passed by `settled` (default `now`), up to
+    `limit` of them; answers how many went down. A signal that moved the deadline meanwhile
+    wins: the update only applies to the deadline read."""
+    went_down, settled = 0, settled or now
+    reached = Heartbeat.sweep_at <= settled
+    (Heartbeat.update({Heartbeat.sweep_at: Heartbeat.deadline_at})
+     .where(reached, Heartbeat.deadline_at.is_null() | (Heartbeat.deadline_at > settled))
+     .execute())
+    # a signal may have moved a deadline since: those wait for the next sweep
+    due = list(Heartbeat.select().where(reached, Heartbeat.deadline_at <= settled)
+               .order_by(Heartbeat.sweep_at).limit(limit))
     for heartbeat in due:
         deadline, before = heartbeat.deadline_at, heartbeat.status
         cause = signals.overdue_cause(heartbeat)
-        heartbeat.deadline_at = heartbeat.deadline_cause = None
+        heartbeat.deadline_at = heartbeat.deadline_cause = heartbeat.sweep_at = None
         if before != "down":
             heartbeat.status, heartbeat.status_changed_at = "down", deadline
         with database.atomic():

@@ -63,7 +63,7 @@ def apply(heartbeat, signal: Signal) -> Outcome:
     heartbeat.deadline_at = deadline(heartbeat, at)
     heartbeat.deadline_cause = "missed" if heartbeat.deadline_at else None
     outcome = _become(heartbeat, "up", _with_message(f"a {signal.result} arrived", signal), at)
-    return dataclasses.replace(outcome, duration_seconds=duration)
+    return outcome if duration is None else dataclasses.replace(outcome, duration_seconds=duration)
 
 
 def overdue_cause(heartbeat) -> str:

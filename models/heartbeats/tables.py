@@ -12,8 +12,9 @@ METHODS = ("GET", "POST", "HEAD")
 
 class Heartbeat(UUIDModel):
     """Expects a signal every `interval_seconds` (or at each slot of the cron `schedule` in
-    `timezone`), plus `grace_seconds`. `deadline_at` is when it goes down if nothing arrives:
-    the scheduler's index of due times."""
+    `timezone`), plus `grace_seconds`. `deadline_at` is when it goes down if nothing arrives;
+    `sweep_at`, at or before it, is when the scheduler's sweep looks at it next (its index of
+    due times: `expectations.arm`)."""
     service = peewee.ForeignKeyField(Service, backref="heartbeats", on_delete="CASCADE")
     name = peewee.CharField(max_length=200)
     methods = JSONField()                               # ["GET", "POST", "HEAD"]
@@ -27,8 +28,9 @@ class Heartbeat(UUIDModel):
     last_signal_at = UtcDateTimeField(null=True)
     last_result = peewee.CharField(max_length=16, null=True)
     run_started_at = UtcDateTimeField(null=True)
-    deadline_at = UtcDateTimeField(null=True, index=True)
+    deadline_at = UtcDateTimeField(null=True)
     deadline_cause = peewee.CharField(max_length=16, null=True)    # missed, run_timeout
+    sweep_at = UtcDateTimeField(null=True, index=True)
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
 

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from models.db import database
 from models.heartbeats import ingest, overdue, reports
 from models.heartbeats.signals import Signal
 from models.heartbeats.tables import Heartbeat, HeartbeatEvent
@@ -193,3 +194,55 @@ def test_a_stored_schedule_that_never_fires_again_takes_signals_and_never_goes_o
     assert (current(heartbeat).status, current(heartbeat).deadline_at) == ("up", None)
     sweep(3600)
     assert current(heartbeat).status == "up" and current(other).status == "down"
+
+
+def test_signals_leave_the_sweep_time_which_follows_the_deadline_when_the_sweep_reaches_it(
+        service):
+    heartbeat = make_heartbeat(service)                    # 60 s + 30 s grace
+    send(signal(heartbeat, 0))
+    assert current(heartbeat).sweep_at == T0 + dt.timedelta(seconds=90)
+    send(signal(heartbeat, 50))                            # deadline 140 s: left at 90 s
+    assert (current(heartbeat).deadline_at, current(heartbeat).sweep_at) == (
+        T0 + dt.timedelta(seconds=140), T0 + dt.timedelta(seconds=90))
+    sweep(100)                                             # reached; its deadline moved on
+    assert (current(heartbeat).status, current(heartbeat).sweep_at) == (
+        "up", T0 + dt.timedelta(seconds=140))
+    sweep(139)
+    assert current(heartbeat).status == "up"
+    sweep(140)
+    assert (current(heartbeat).status, current(heartbeat).sweep_at) == ("down", None)
+    assert changes(heartbeat) == [("new", "up"), ("up", "down")]
+
+
+def test_an_earlier_deadline_brings_the_sweep_time_forward(service):
+    heartbeat = make_heartbeat(service, interval_seconds=3600, max_run_seconds=120)
+    send(signal(heartbeat, 0))
+    send(signal(heartbeat, 10, "run"))                     # must complete by 130 s
+    assert current(heartbeat).sweep_at == T0 + dt.timedelta(seconds=130)
+    sweep(130)
+    assert current(heartbeat).status == "down"
+
+
+def test_a_sweep_time_whose_deadline_went_is_cleared(service):
+    heartbeat = make_heartbeat(service)
+    send(signal(heartbeat, 0))
+    send(signal(heartbeat, 10, "fail"))                    # down: no deadline
+    assert (current(heartbeat).deadline_at, current(heartbeat).sweep_at) == (
+        None, T0 + dt.timedelta(seconds=90))
+    sweep(100)
+    assert current(heartbeat).sweep_at is None and changes(heartbeat) == [
+        ("new", "up"), ("up", "down")]
+
+
+def test_on_postgres_a_tick_updates_the_row_in_place_touching_no_index(service, backend):
+    if backend != "services":
+        pytest.skip("Postgres's heap-only updates")
+    heartbeats = [make_heartbeat(service) for _ in range(20)]
+    send(*[signal(h, 0) for h in heartbeats])              # first deadlines: sweep times set
+    counted = ("SELECT pg_stat_get_xact_tuples_updated('heartbeat'::regclass), "
+               "pg_stat_get_xact_tuples_hot_updated('heartbeat'::regclass)")
+    with database.atomic():               # the backend's counts: no flush inside a transaction
+        updated, in_place = database.execute_sql(counted).fetchone()
+        send(*[signal(h, 30) for h in heartbeats])
+        updated_after, in_place_after = database.execute_sql(counted).fetchone()
+    assert updated_after - updated == in_place_after - in_place == 20

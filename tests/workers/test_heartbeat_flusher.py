@@ -142,7 +142,8 @@ def test_the_sweep_leaves_up_a_heartbeat_whose_timely_signal_still_waits_in_the_
     received = dt.datetime.now(dt.timezone.utc)      # entries carry Redis's clock: real time
     stream.publish(Signal(key=uuid.uuid4().hex, heartbeat_id=str(heartbeat.id), result="tick",
                           received_at=received, method="GET"))
-    heartbeat.status, heartbeat.deadline_at = "up", received + dt.timedelta(seconds=0.1)
+    heartbeat.status = "up"
+    heartbeat.deadline_at = heartbeat.sweep_at = received + dt.timedelta(seconds=0.1)
     heartbeat.save()
     later = received + dt.timedelta(seconds=5)
 
