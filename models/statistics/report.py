@@ -88,22 +88,34 @@ def _shaped(monitor, bounds, interval, levels: Levels, timeline: Timeline) -> di
 
 def _buckets_out(stamps, seconds: tuple[list, list], regions, levels: Levels) -> list[dict]:
     """One entry per bucket; the hot part of a long report (a month has 720 hours), so the
-    shared shapes are made once and the loop does no more than each bucket needs."""
-    buckets, cells = levels.buckets, levels.cells
+    shared shapes are made once and the loop does no more than each bucket needs: a bucket
+    shaped already (a rolled-up hour) only gains its times and the regions it lacks."""
+    buckets, cells, shaped = levels.buckets, levels.cells, levels.shaped
     nothing = _NOTHING.region_out()
     found = []
     for index, (watched, down) in enumerate(zip(*seconds)):
-        tally = buckets.get(index, _NOTHING)
+        ready = shaped.get(index)
+        if ready is not None:
+            checks, failures, times, by_region = ready
+            if list(by_region) != regions:       # sorted by name as stored, so most often
+                by_region = {region: by_region.get(region) or dict(nothing)
+                             for region in regions}
+        else:
+            tally = buckets.get(index, _NOTHING)
+            checks, failures, times = tally.checks, tally.failures, tally.response_ms()
+            by_region = {region: cell.region_out() if cell else dict(nothing)
+                         for region, cell in ((region, cells.get((index, region)))
+                                              for region in regions)}
         found.append({
             "start": stamps[index], "end": stamps[index + 1],
-            "uptime_percent": _uptime(watched, down), "checks": tally.checks,
-            "failures": tally.failures, "downtime_seconds": round(down, 3),
-            "response_ms": tally.response_ms(),
-            "regions": {region: cell.region_out() if cell else dict(nothing)
-                        for region, cell in ((region, cells.get((index, region)))
-                                             for region in regions)}})
+            "uptime_percent": _uptime(watched, down), "checks": checks, "failures": failures,
+            "downtime_seconds": round(down, 3) if down else down, "response_ms": times,
+            "regions": by_region})
     return found
 
 
 def _uptime(watched: float, down: float) -> float | None:
+    # round() is costly and most buckets have no downtime: exactly 100.0 then
+    if not down:
+        return 100.0 if watched else None
     return round(100 * (1 - down / watched), 4) if watched else None

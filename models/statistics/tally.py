@@ -73,28 +73,40 @@ class Tally:
         return round(100 * (checks - self.failures) / checks, 4) if checks else None
 
     def region_out(self) -> dict:
-        # as uptime_percent and response_ms: inline, as a month has 2,000 cells
-        checks, failures, responses = self.checks, self.failures, self.responses
-        if responses:
-            p95 = self.exact_p95
-            times = {"avg": self.total_ms / responses, "min": self.low_ms,
-                     "max": self.high_ms, "p95": self.p95() if p95 is None else p95}
-        else:
-            times = {"avg": None, "min": None, "max": None, "p95": None}
-        return {"checks": checks, "failures": failures,
-                "uptime_percent": round(100 * (checks - failures) / checks, 4) if checks
-                else None, "response_ms": times}
+        responses = self.responses
+        return figures_out(self.checks, self.failures, responses, self.total_ms, self.low_ms,
+                           self.high_ms, self.p95() if responses else None)
+
+
+_NO_TIMES = {"avg": None, "min": None, "max": None, "p95": None}
+
+
+def figures_out(checks: int, failures: int, responses: int, total_ms: float,
+                low_ms: float | None, high_ms: float | None, p95_ms: float | None) -> dict:
+    """A region's figures as a report gives them: uptime in checks, response times in ms
+    (unrounded). The one shaping of a bucket's region, whether from a tally or straight from
+    a rollup row (inline, as a month has 2,000 of them)."""
+    return {"checks": checks, "failures": failures,
+            # round() is most of the cost, and no failure is exactly 100.0
+            "uptime_percent": (round(100 * (checks - failures) / checks, 4) if failures
+                               else 100.0) if checks else None,
+            "response_ms": {"avg": total_ms / responses, "min": low_ms, "max": high_ms,
+                            "p95": p95_ms} if responses else dict(_NO_TIMES)}
 
 
 class Levels:
     """The tallies of a report at each level: per bucket and region (`cells`), per bucket,
-    per region, and over everything."""
+    per region, and over everything; buckets that one rollup row answers whole are `shaped`
+    instead of tallied."""
 
-    def __init__(self, cells=None, buckets=None, regions=None, overall: Tally | None = None):
+    def __init__(self, cells=None, buckets=None, regions=None, overall: Tally | None = None,
+                 shaped=None):
         self.cells: dict[tuple[int, str], Tally] = cells or {}
         self.buckets: dict[int, Tally] = buckets or {}
         self.regions: dict[str, Tally] = regions or {}
         self.overall = overall or Tally()
+        # buckets given whole, shaped already: (checks, failures, response_ms, {region: out})
+        self.shaped: dict[int, tuple] = shaped or {}
 
     @classmethod
     def of_rolled(cls, cells: dict[tuple[int, str], Tally], buckets: dict[int, Tally]
