@@ -268,6 +268,26 @@ def test_rollups_with_raw_partial_hours_answer_like_raw_results_alone(service, i
             assert abs(times["p95"] - exact["p95"]) <= exact["p95"] * P95_ERROR
 
 
+def test_hourly_rollups_of_regions_answering_in_different_hours_answer_like_raw_results(
+        service):
+    monitor = new_monitor(service, regions=("eu", "us", "ap"))
+    add_results(monitor, DAY0, 60, region="eu", failing={3, 4})
+    add_results(monitor, DAY0 + H, 60, region="us")
+    add_results(monitor, DAY0 + 2 * H, 60, region="ap", failing=set(range(60)))
+    rebuild(DAY0, 3)
+    rolled = report(monitor, DAY0, DAY0 + 3 * H, interval="hour")
+    raw = report(monitor, DAY0, DAY0 + 3 * H, interval="hour", use_rollups=False)
+    # each hour has one region, and each region one hour: every figure is exact but the
+    # summary's p95, which merges the hours' histograms
+    assert rolled["buckets"] == raw["buckets"] and rolled["regions"] == raw["regions"]
+    assert list(rolled["buckets"][0]["regions"]) == ["ap", "eu", "us"]
+    assert rolled["buckets"][0]["regions"]["us"] == raw["buckets"][0]["regions"]["us"] == {
+        "checks": 0, "failures": 0, "uptime_percent": None,
+        "response_ms": {"avg": None, "min": None, "max": None, "p95": None}}
+    assert rolled["regions"]["ap"]["response_ms"]["p95"] is None
+    assert rolled["summary"] | {"response_ms": None} == raw["summary"] | {"response_ms": None}
+
+
 def _figures(mixed, raw):
     """Every figure of two reports, side by side."""
     yield mixed["summary"], raw["summary"]
