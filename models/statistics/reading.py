@@ -22,7 +22,8 @@ class Buckets:
 
     def __init__(self, edges: list[dt.datetime], interval: str):
         self.interval = interval
-        self.starts = [naive(edge) for edge in edges[:-1]]
+        # the edges are aware UTC (intervals.edges): dropping the zone is all naive() would do
+        self.starts = [edge.replace(tzinfo=None) for edge in edges[:-1]]
         self._known: dict = {start: index for index, start in enumerate(self.starts)}
 
     def index(self, instant) -> int:
