@@ -28,3 +28,8 @@ def values(row: bytes) -> list[str | None]:
             _ESCAPED.sub(lambda m: _UNESCAPES.get(m.group(1), m.group(1)), part)
             if "\\" in part else part
             for part in row.decode().split("\t")]
+
+
+def value(row: bytes, index: int) -> str | None:
+    """The value in column `index` of a row `line` wrote, as text."""
+    return values(row.split(b"\t", index + 1)[index])[0]

@@ -7,13 +7,13 @@ Flushers store signals in batches and apply them to their heartbeats."""
 from __future__ import annotations
 
 import json
-import os
 from urllib.parse import parse_qs
 
 import falcon
 
 from api.middleware import kept_body
 from models import clock, errors, metrics
+from models.intake import new_key
 from models.texts import storable
 from models.heartbeats.signals import Signal
 from models.heartbeats.tables import RESULTS
@@ -60,7 +60,7 @@ class HeartbeatSignal:
         message = req.params.get("message") or given.get("message")
         if isinstance(message, list):
             message = message[0]
-        signal = Signal(key=os.urandom(16).hex(), heartbeat_id=key, result=result,
+        signal = Signal(key=new_key(), heartbeat_id=key, result=result,
                         received_at=clock.now(), method=req.method,
                         message=None if message is None else storable(message, BODY_KEEP),
                         ip=req.remote_addr, user_agent=storable(req.user_agent or "", 300) or None)

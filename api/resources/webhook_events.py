@@ -3,13 +3,13 @@ database on the way once the webhook is known, and answered once the event is du
 from __future__ import annotations
 
 import json
-import os
 
 import falcon
 
 from api.middleware import kept_body
 from models import clock, errors, metrics
 from models.incidents.webhooks import BODY_KEEP, Event
+from models.intake import new_key
 from models.texts import storable
 
 _HEADERS = {"Pinghome-Body-Limit": str(BODY_KEEP)}
@@ -34,7 +34,7 @@ class WebhookEventIntake:
         if self.directory.get(key) is None:
             raise errors.NotFound("No such webhook.")
         body = kept_body(req, BODY_KEEP).decode("utf-8", errors="replace")
-        event = Event(key=os.urandom(16).hex(), webhook_id=key,
+        event = Event(key=new_key(), webhook_id=key,
                       content_type=storable(req.content_type, 255) if req.content_type else None,
                       body=storable(body, BODY_KEEP), ip=req.remote_addr,
                       received_at=clock.now())

@@ -156,6 +156,16 @@ def test_the_same_batch_stored_twice_counts_once(service):
     assert changes(heartbeat) == [("new", "up"), ("up", "down")]
 
 
+def test_a_batch_partly_stored_before_stores_the_rest(service):
+    heartbeat = make_heartbeat(service)
+    first = signal(heartbeat, 0)
+    send(first)
+    with held_jobs():
+        assert ingest.store([first, signal(heartbeat, 10)], now=T0) == 1
+    assert HeartbeatEvent.select().count() == 2
+    assert current(heartbeat).last_signal_at == T0 + dt.timedelta(seconds=10)
+
+
 def test_signals_for_a_deleted_heartbeat_are_dropped(service):
     heartbeat = make_heartbeat(service)
     Heartbeat.delete().execute()
