@@ -3,11 +3,12 @@ id -> what the gateway needs to know of it, from memory.
 
 Each gateway process holds a copy of the whole table (`load_all`), read in one query at first
 use and again every `ttl` seconds: most heartbeats signal rarely (every few minutes or hours),
-so a cache of the ids seen lately would miss on nearly every signal, and a miss is a query
-that holds up the gevent worker. An id not in the copy is looked up on its own (one made since
-the copy was read), and kept as unknown for `unknown_ttl` seconds when there is no such id.
-So a change made through the API reaches a gateway in another process within `ttl`, one in
-the same process (embedded) at once, through `forget`."""
+so a cache of the ids seen lately would miss on nearly every signal, a Postgres query each
+(with 100,000 heartbeats that made the gateway 0.18 x the bare app). An id not in the copy is
+looked up on its own (one made since the copy was read), and kept as unknown for
+`unknown_ttl` seconds when there is no such id. So a change made through the API reaches a
+gateway in another process within `ttl`, one in the same process (embedded) at once, through
+`forget`."""
 from __future__ import annotations
 
 import logging
