@@ -132,8 +132,7 @@ def insert_rows(model, fields: list, rows: list[tuple], *, returning: tuple = ()
     For hot paths: peewee's insert_many builds its SQL value by value (tens of ms for a few
     hundred rows), while here each value only passes its field's `db_value`."""
     param = database.param
-    columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    back = ", ".join(f'"{f.column_name}"' for f in returning)
+    columns, back = _columns(fields), _columns(returning)
     converters = [f.db_value for f in fields]
     found: list[tuple] = []
     for start in range(0, len(rows), chunk):
@@ -156,11 +155,9 @@ def copy_in(model, fields: list, text: bytes, *, returning: tuple = ()) -> list[
     They are copied straight into the table, in a savepoint: the common case, where none was
     stored before. When one was (a batch stored again), the savepoint is rolled back and they
     go through a temporary table and one INSERT ... SELECT ... ON CONFLICT DO NOTHING."""
-    columns = ", ".join(f'"{f.column_name}"' for f in fields)
     try:
-        with database.atomic(), peewee.__exception_wrapper__:
-            database.cursor().copy_expert(
-                f'COPY "{model._meta.table_name}" ({columns}) FROM STDIN', io.BytesIO(text))
+        with database.atomic():
+            _copy(model._meta.table_name, _columns(fields), text)
     except peewee.IntegrityError:
         return _copy_in_new(model, fields, text, returning)
     # every row went in: their `returning` values are in the text
@@ -171,7 +168,7 @@ def copy_in(model, fields: list, text: bytes, *, returning: tuple = ()) -> list[
 
 def _copy_in_new(model, fields: list, text: bytes, returning: tuple) -> list[tuple]:
     staging, columns = _copy_to_staging(model, fields, text)
-    back = ", ".join(f'"{f.column_name}"' for f in returning)
+    back = _columns(returning)
     cursor = database.execute_sql(
         f'INSERT INTO "{model._meta.table_name}" ({columns}) SELECT {columns} FROM "{staging}" '
         f"ON CONFLICT DO NOTHING" + (f" RETURNING {back}" if returning else ""))
@@ -191,15 +188,21 @@ def copy_update(model, fields: list, text: bytes) -> None:
 def _copy_to_staging(model, fields: list, text: bytes) -> tuple[str, str]:
     """COPYs the rows into a temporary table with those columns (made once per connection,
     emptied at commit); answers its name and the column list."""
-    table = model._meta.table_name
-    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    table, columns = model._meta.table_name, _columns(fields)
     staging = f"{table}_incoming_{zlib.crc32(columns.encode()):08x}"
     database.execute_sql(f'CREATE TEMPORARY TABLE IF NOT EXISTS "{staging}" '
                          f'ON COMMIT DELETE ROWS AS SELECT {columns} FROM "{table}" WITH NO DATA')
-    with peewee.__exception_wrapper__:       # peewee's errors, as for every other query
-        database.cursor().copy_expert(f'COPY "{staging}" ({columns}) FROM STDIN',
-                                      io.BytesIO(text))
+    _copy(staging, columns, text)
     return staging, columns
+
+
+def _copy(table: str, columns: str, text: bytes) -> None:
+    with peewee.__exception_wrapper__:       # peewee's errors, as for every other query
+        database.cursor().copy_expert(f'COPY "{table}" ({columns}) FROM STDIN', io.BytesIO(text))
+
+
+def _columns(fields: list) -> str:
+    return ", ".join(f'"{f.column_name}"' for f in fields)
 
 
 def migrate(data_dir: str = "var") -> list[str]:
