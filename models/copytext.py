@@ -5,6 +5,7 @@ The gateway writes each heartbeat signal as such a line, so a flusher hands a ba
 COPY as they came (`db.copy_in`), with no work per value."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 NULL = "\\N"
@@ -20,6 +21,15 @@ def line(values) -> bytes:
 
 def field(value) -> str:
     return NULL if value is None else str(value).translate(_ESCAPES)
+
+
+def instant(value: dt.datetime | None) -> str:
+    """An instant as a `timestamp` column holds it: naive UTC (digits: nothing to escape)."""
+    if value is None:
+        return NULL
+    if value.tzinfo is not dt.timezone.utc:
+        value = value.astimezone(dt.timezone.utc)
+    return value.replace(tzinfo=None).isoformat(" ")
 
 
 def values(row: bytes) -> list[str | None]:

@@ -7,8 +7,7 @@ import datetime as dt
 
 import peewee
 
-from models import state_changes
-from models.copytext import NULL
+from models import copytext, state_changes
 from models.db import copy_in, copy_update, database, insert_rows, is_postgres, serialized
 from models.heartbeats import packing, signals as rules
 from models.heartbeats.expectations import arm
@@ -119,19 +118,10 @@ def _state_line(heartbeat) -> bytes:
 
 
 def _word(value: str | None) -> str:
-    return NULL if value is None else value
+    return copytext.NULL if value is None else value
 
 
-def _instant(value: dt.datetime | None) -> str:
-    """As its column holds it: naive UTC."""
-    if value is None:
-        return NULL
-    if value.tzinfo is not _UTC:
-        value = value.astimezone(_UTC)
-    return value.replace(tzinfo=None).isoformat(" ")
-
-
-_WRITERS = [(name, _instant if name in _INSTANTS else _word) for name in _STATE_FIELDS]
+_WRITERS = [(name, copytext.instant if name in _INSTANTS else _word) for name in _STATE_FIELDS]
 
 
 def save_state(heartbeat, **only_if) -> int:

@@ -15,10 +15,10 @@ _UTC = dt.timezone.utc
 
 
 def pack(signal: Signal) -> bytes:
-    at = signal.received_at.astimezone(_UTC).replace(tzinfo=None).isoformat(" ")
     # key, heartbeat id, result and method are plain words; the others may hold anything
     return "\t".join((signal.key, signal.heartbeat_id, signal.result,
-                      copytext.field(signal.message), at, copytext.field(signal.ip),
+                      copytext.field(signal.message), copytext.instant(signal.received_at),
+                      copytext.field(signal.ip),
                       signal.method, copytext.field(signal.user_agent))).encode()
 
 
