@@ -65,21 +65,23 @@ def _shaped_hours(rows, regions_of, buckets: Buckets) -> Levels:
          ), regions in zip(rows, regions_of):
         cells = {}
         for region, cell in regions.items():
-            c, f, _, n, s, lo, hi, p, _ = cell
-            cells[region] = (figures_out(c, f, n, s / 1000, lo / 1000, hi / 1000, p / 1000)
-                             if n else figures_out(c, f, 0, 0.0, None, None, None))
-            found = by_region.get(region)
-            if found is None:
-                by_region[region] = [cell]
-            else:
-                found.append(cell)
-        times = (figures_out(checks, failures, count, total_us / 1000, low_us / 1000,
-                             high_us / 1000, p95_us / 1000) if count
-                 else figures_out(checks, failures, 0, 0.0, None, None, None))["response_ms"]
+            cells[region] = _rolled_out(*cell[:-1])
+            by_region.setdefault(region, []).append(cell)
+        times = _rolled_out(checks, failures, None, count, total_us, low_us, high_us,
+                            p95_us)["response_ms"]
         shaped[index(hour)] = (checks, failures, times, cells)
     regions = {region: _summed(cells) for region, cells in by_region.items()}
     return Levels(regions=regions, overall=Tally.combined(list(regions.values())),
                   shaped=shaped)
+
+
+def _rolled_out(checks, failures, _maintenance, count, total_us, low_us, high_us,
+                p95_us) -> dict:
+    """A rollup's stored figures (microseconds) shaped as a report gives them."""
+    if not count:
+        return figures_out(checks, failures, 0, 0.0, None, None, None)
+    return figures_out(checks, failures, count, total_us / 1000, low_us / 1000,
+                       high_us / 1000, p95_us / 1000)
 
 
 def _summed(cells: list[list]) -> Tally:
