@@ -3,10 +3,11 @@
 Starts Postgres on loopback, creates a customer, a service and 77 monitors (3 regions, a check
 a minute), fills check_result with 10 million results over the last 30 days (COPY from a
 generated stream: a few % failures, outages, log-normal response times), rebuilds the hourly
-rollups of every hour and runs ANALYZE. Then it times the report 200 times after a warm-up and,
-as the same-run baselines, the same report computed from raw results only (`use_rollups=False`)
-and the bare fetch of the rollup rows the report reads (the report's one query, rows as the
-driver gives them, nothing made of them), and prints the ratios: the targets are >= 30 x faster
+rollups of every hour and the daily ones of every completed day, and runs VACUUM ANALYZE.
+Then it times the report 200 times after a warm-up and, as the same-run baselines taking turns
+with it, the same report computed from raw results only (`use_rollups=False`, 20 times) and
+the bare fetch of the rollup rows the report reads (the report's queries, rows as the driver
+gives them, nothing made of them), and prints the ratios: the targets are >= 30 x faster
 than raw and <= 3 x the bare fetch. Run: .venv/bin/python bench/statistics.py [--rows N]
 (`--monitors 5 --rows 650000` gives the timed monitor the same 30 days in a minute).
 """
@@ -62,18 +63,15 @@ def run(postgres, options, phases) -> dict:
         rows = fill(postgres.url, monitors, now, options.rows)
     with phase(phases, "rebuild every hour's rollups"):
         hours, written = rebuild_all(now, days=31)
-    with phase(phases, "ANALYZE"):
+    with phase(phases, "VACUUM ANALYZE, CHECKPOINT"):
         analyze(postgres.url)
     from pinghome.runtime import settle_heap
     settle_heap()                   # as the API process does once started
     monitor = monitors[0]
     start = now - dt.timedelta(days=30)
-    with phase(phases, f"{options.runs} reports from rollups"):
-        rolled = timings(monitor, start, now, options.runs, use_rollups=True)
-    with phase(phases, f"{options.raw_runs} reports from raw results"):
-        raw = timings(monitor, start, now, options.raw_runs, use_rollups=False)
-    with phase(phases, f"{options.runs} bare fetches of the rollup rows"):
-        bare = fetch_timings(monitor, start, now, options.runs)
+    with phase(phases, f"{options.runs} reports from rollups and bare fetches, "
+                       f"{options.raw_runs} from raw results, taking turns"):
+        rolled, bare, raw = timings(monitor, start, now, options.runs, options.raw_runs)
     return {"rows": rows, "hours": hours, "written": written, "rolled": rolled, "raw": raw,
             "bare": bare, "monitors": len(monitors)}
 
@@ -211,7 +209,8 @@ def _record_outages(cursor, outages, first: dt.datetime) -> None:
 
 
 def rebuild_all(now: dt.datetime, *, days: int) -> tuple[int, int]:
-    """Rebuilds every completed hour of the last `days` days, oldest first."""
+    """Rebuilds every completed hour of the last `days` days, oldest first, then sums every
+    completed day (as rollup_due does once a day's hours are final)."""
     from models import statistics
     hour = (now - dt.timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
     last = now.replace(minute=0, second=0, microsecond=0)
@@ -220,50 +219,58 @@ def rebuild_all(now: dt.datetime, *, days: int) -> tuple[int, int]:
         written += statistics.rebuild_hour(hour)
         hours += 1
         hour += dt.timedelta(hours=1)
+    day = (now - dt.timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    while day + dt.timedelta(days=1) <= last:
+        written += statistics.rebuild_day(day)
+        day += dt.timedelta(days=1)
     return hours, written
 
 
 def analyze(url: str) -> None:
+    """Statistics for the planner, hint bits set (so no timed read writes pages) and every
+    dirty page written, so no background write competes with the timed runs."""
     import psycopg2
     connection = psycopg2.connect(url)
     connection.autocommit = True
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute("CHECKPOINT")
     connection.close()
 
 
-def timings(monitor, start, end, runs: int, *, use_rollups: bool) -> list[float]:
-    """Milliseconds of `runs` reports, after a few untimed ones."""
+def timings(monitor, start, end, runs: int, raw_runs: int) -> tuple[list, list, list]:
+    """Milliseconds of `runs` reports from rollups, `runs` bare fetches of what such a report
+    reads of the rollups and `raw_runs` reports from raw results only (in that order),
+    taking turns (on a
+    shared machine, timings taken one kind after another drift apart with its load), after a
+    few untimed ones of each.
+
+    The bare fetch is the report's own queries of the rollups
+    (models.statistics.reading.fetch_hourly: the days' rows, then the hours') over the same
+    completed hours, every row fetched as the driver gives it."""
     from models import statistics
-    for _ in range(max(2, runs // 20)):
-        statistics.performance_report(monitor, start=start, end=end, interval="hour", now=end,
-                                      use_rollups=use_rollups)
-    found = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        statistics.performance_report(monitor, start=start, end=end, interval="hour", now=end,
-                                      use_rollups=use_rollups)
-        found.append((time.perf_counter() - began) * 1000)
-    return found
-
-
-def fetch_timings(monitor, start, end, runs: int) -> list[float]:
-    """Milliseconds of `runs` bare fetches of what the report reads from the rollups: its
-    query (models.statistics.reading.rolled_sql) over the same completed hours, every row
-    fetched as the driver gives it."""
-    from models.db import database
-    from models.results import ResultHourly
     from models.statistics import reading
     from models.statistics.report import _whole_hours     # the hours the report reads rolled up
-    first, last = _whole_hours(start, end, end)
-    params = (ResultHourly.monitor.db_value(monitor.id), first, last)
-    sql = reading.rolled_sql(hourly=True)
-    found = []
-    for run in range(max(2, runs // 20) + runs):
-        began = time.perf_counter()
-        database.execute_sql(sql, params).fetchall()
-        if run >= max(2, runs // 20):
-            found.append((time.perf_counter() - began) * 1000)
+
+    def report(use_rollups: bool):
+        statistics.performance_report(monitor, start=start, end=end, interval="hour", now=end,
+                                      use_rollups=use_rollups)
+
+    hours = _whole_hours(start, end, end)
+    kinds = (lambda: report(True), lambda: reading.fetch_hourly(monitor.id, *hours),
+             lambda: report(False))
+    for kind in kinds:
+        for _ in range(3):
+            kind()
+    found: tuple[list, list, list] = ([], [], [])
+    raw_every = max(1, runs // max(1, raw_runs))
+    for run in range(runs):
+        for kind, times in zip(kinds, found):
+            if kind is kinds[2] and run % raw_every:
+                continue
+            began = time.perf_counter()
+            kind()
+            times.append((time.perf_counter() - began) * 1000)
     return found
 
 

@@ -50,9 +50,28 @@ class ResultHourly(BaseModel):
     histogram = JSONField()     # response times, as models/statistics/histogram.py stores them
     # {region: [the figures above, from checks to histogram, in REGION_FIGURES order]}
     regions = JSONField()
+    # the hour as a report's hourly bucket gives it (checks, failures, response_ms and
+    # regions, as JSON text), for the regions named in `rendered_regions` (sorted, comma
+    # separated): a month's report splices these rather than making 720 buckets again.
+    # NULL in rows written before it was kept (the report shapes those from `regions`)
+    rendered = peewee.TextField(null=True)
+    rendered_regions = peewee.TextField(null=True)
 
     class Meta:
         primary_key = peewee.CompositeKey("monitor", "hour")
+
+
+class ResultDaily(BaseModel):
+    """One monitor's completed UTC day, summed from its hourly rollups once their hours are
+    final: a report's figures per region over a month merge 30 histograms per region rather
+    than 720. `regions` as in ResultHourly; a day's p95 is kept only where one hour of it
+    had responses (exact then), else it is read from the histogram."""
+    monitor = peewee.ForeignKeyField(Monitor, on_delete="CASCADE", index=False)
+    day = UtcDateTimeField()
+    regions = JSONField()
+
+    class Meta:
+        primary_key = peewee.CompositeKey("monitor", "day")
 
 
 REGION_FIGURES = ("checks", "failures", "maintenance_checks", "response_count",

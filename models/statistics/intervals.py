@@ -14,7 +14,7 @@ MAX_MINUTE_RANGE = dt.timedelta(days=2)
 # the finest interval that a range of up to this length gets by default
 _DEFAULTS = (("minute", dt.timedelta(hours=2)), ("hour", dt.timedelta(days=3)),
              ("day", dt.timedelta(days=90)), ("week", dt.timedelta(days=366)))
-_STEPS = {"minute": dt.timedelta(minutes=1), "hour": HOUR, "day": dt.timedelta(days=1),
+STEPS = {"minute": dt.timedelta(minutes=1), "hour": HOUR, "day": dt.timedelta(days=1),
           "week": dt.timedelta(weeks=1)}
 
 
@@ -73,7 +73,7 @@ def following(edge: dt.datetime, interval: str) -> dt.datetime:
     """The next boundary after the boundary `edge`."""
     if interval == "month":
         return edge.replace(year=edge.year + edge.month // 12, month=edge.month % 12 + 1)
-    return edge + _STEPS[interval]
+    return edge + STEPS[interval]
 
 
 def ceil_hour(instant: dt.datetime) -> dt.datetime:

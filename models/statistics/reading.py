@@ -1,5 +1,6 @@
-"""Reading a report's tallies: completed hours from the hourly rollups, everything else from
-the raw results. Instants here are naive UTC datetimes, as the database holds them.
+"""Reading a report's tallies: completed hours from the hourly rollups (and, in hourly reports,
+each region's figures over whole days from the daily ones), everything else from the raw
+results. Instants here are naive UTC datetimes, as the database holds them.
 
 On Postgres the raw part is aggregated in SQL (GROUP BY, percentile_cont), never pulled row by
 row; on SQLite, which has no percentile_cont, its rows are summed here.
@@ -13,25 +14,30 @@ from bisect import bisect_right
 from models.db import database, is_postgres
 from models.results import CheckResult, ResultHourly
 from models.statistics import histogram
-from models.statistics.intervals import HOUR
+from models.statistics.intervals import HOUR, STEPS
 from models.statistics.tally import Levels, Tally, figures_out
 
 
 class Buckets:
-    """Which bucket of a report an instant (naive UTC) falls in."""
+    """Which bucket of a report an instant (naive UTC) falls in: by arithmetic where buckets
+    have one length (all but months), else by a binary search."""
 
     def __init__(self, edges: list[dt.datetime], interval: str):
         self.interval = interval
         # the edges are aware UTC (intervals.edges): dropping the zone is all naive() would do
-        self.starts = [edge.replace(tzinfo=None) for edge in edges[:-1]]
-        self._known: dict = {start: index for index, start in enumerate(self.starts)}
+        self._second = edges[1].replace(tzinfo=None) if len(edges) > 2 else None
+        self._last = len(edges) - 2
+        self._step = STEPS.get(interval)
+        self._starts = None if self._step else [edge.replace(tzinfo=None)
+                                                for edge in edges[:-1]]
 
     def index(self, instant) -> int:
-        found = self._known.get(instant)
-        if found is None:
-            moment = instant if isinstance(instant, dt.datetime) else naive(instant)
-            found = self._known[instant] = max(0, bisect_right(self.starts, moment) - 1)
-        return found
+        moment = instant if isinstance(instant, dt.datetime) else naive(instant)
+        if self._step is None:
+            return max(0, bisect_right(self._starts, moment) - 1)
+        if self._second is None or moment < self._second:
+            return 0
+        return min(self._last, 1 + (moment - self._second) // self._step)
 
 
 def rolled_levels(monitor_id, buckets: Buckets, first: dt.datetime, last: dt.datetime
@@ -39,40 +45,98 @@ def rolled_levels(monitor_id, buckets: Buckets, first: dt.datetime, last: dt.dat
     """The tallies of the monitor's rollups of the hours in [first, last), and where the
     rolled-up hours end: the hour after its latest rollup (None without any). Rollups are
     built hour after hour up to the last completed one, so hours after that are not rolled
-    up yet, and hours before it are.
-
-    A bucket's own tally comes from the figures over all regions, so an hourly bucket has an
-    exact p95; a bucket's histogram is fetched only when buckets span several hours."""
-    hourly = buckets.interval == "hour"
-    rows = database.execute_sql(rolled_sql(hourly=hourly),
-                                (ResultHourly.monitor.db_value(monitor_id), first, last)
-                                ).fetchall()
+    up yet, and hours before it are."""
+    if buckets.interval == "hour":
+        days, rows = fetch_hourly(monitor_id, first, last)
+        levels = _hourly_levels(days, rows, buckets)
+    else:
+        rows = database.execute_sql(_sql(_SEVERAL_HOURS_SQL), (_monitor(monitor_id), first, last)
+                                    ).fetchall()
+        levels = _tallied_hours(rows, buckets) if rows else None
     if not rows:
         return Levels(), None
-    # every row's regions in one parse: per row, json.loads' own overhead was most of it
-    regions_of = json.loads(f"[{','.join(row[-1] for row in rows)}]")
-    levels = (_shaped_hours if hourly else _tallied_hours)(rows, regions_of, buckets)
     return levels, naive(rows[-1][0]) + HOUR
 
 
-def _shaped_hours(rows, regions_of, buckets: Buckets) -> Levels:
+def fetch_hourly(monitor_id, first: dt.datetime, last: dt.datetime) -> tuple[list, list]:
+    """What an hourly report reads of the rollups of [first, last), as the driver gives it:
+    the completed days' rows inside it (day, regions), then the hours' rows (_HOURS_SQL),
+    whose regions come only for hours no day row covers or that were never rendered."""
+    monitor = _monitor(monitor_id)
+    # the days wholly inside: from the first midnight on, ending by `last`
+    days = database.execute_sql(_sql(_DAYS_SQL), (monitor, _ceil_day(first), _floor_day(last))
+                                ).fetchall()
+    covered = _covered(days)
+    return days, database.execute_sql(_sql(_HOURS_SQL), (*covered, monitor, first, last)).fetchall()
+
+
+_DAY = dt.timedelta(days=1)
+_DAYS_SQL = ("SELECT day, regions FROM result_daily WHERE monitor_id = {p} "
+             "AND day >= {p} AND day < {p} ORDER BY day")
+_HOURS_SQL = ("SELECT hour, checks, failures, response_count, response_sum_us, "
+              "response_min_us, response_max_us, response_p95_us, rendered_regions, rendered, "
+              "CASE WHEN rendered IS NULL OR hour < {p} OR hour >= {p} THEN regions END "
+              "FROM result_hourly WHERE monitor_id = {p} AND hour >= {p} AND hour < {p} "
+              "ORDER BY hour")     # the order of its key: no sort
+
+
+def _floor_day(instant: dt.datetime) -> dt.datetime:
+    return instant.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _ceil_day(instant: dt.datetime) -> dt.datetime:
+    day = _floor_day(instant)
+    return day if day == instant else day + _DAY
+
+
+def _covered(days: list) -> tuple[dt.datetime, dt.datetime]:
+    """The span the day rows answer for their regions' figures: from the first to the end of
+    the last, when they follow each other without a gap (else none: hours answer it all)."""
+    if not days:
+        return _NO_SPAN
+    starts = [naive(row[0]) for row in days]
+    if starts[-1] - starts[0] != (len(starts) - 1) * _DAY:
+        return _NO_SPAN
+    return starts[0], starts[-1] + _DAY
+
+
+_NO_SPAN = (dt.datetime.min, dt.datetime.min)
+
+
+def _hourly_levels(days: list, rows: list, buckets: Buckets) -> Levels:
     """Hourly buckets: a rolled-up hour is a whole bucket, its figures final (exact p95s,
-    over all regions and per region), so it is shaped straight from its row with no tally,
-    and only each region's sum over the range is tallied (the one histogram work here)."""
-    shaped, by_region = {}, {}
-    index = buckets.index
-    for (hour, checks, failures, _, count, total_us, low_us, high_us, p95_us, _, _
-         ), regions in zip(rows, regions_of):
-        cells = {}
+    over all regions and per region), so it is spliced from the text it was rendered as, or
+    shaped straight from its row where it has none; each region's figures over the range
+    are summed from the days' rows and the rows of the hours around them."""
+    span = _covered(days)
+    by_region: dict[str, list] = {}
+    for regions in _parsed([row[1] for row in days] if span[0] < span[1] else []):
         for region, cell in regions.items():
-            cells[region] = _rolled_out(*cell[:-1])
             by_region.setdefault(region, []).append(cell)
-        times = _rolled_out(checks, failures, None, count, total_us, low_us, high_us,
-                            p95_us)["response_ms"]
-        shaped[index(hour)] = (checks, failures, times, cells)
-    regions = {region: _summed(cells) for region, cells in by_region.items()}
+    rendered, shaped = {}, {}
+    index = buckets.index
+    regions_of = iter(_parsed([row[-1] for row in rows if row[-1] is not None]))
+    for (hour, checks, failures, count, total_us, low_us, high_us, p95_us, names, text,
+         stored) in rows:
+        regions = None if stored is None else next(regions_of)
+        if text is not None:
+            rendered[index(hour)] = (names, text)
+        else:
+            cells = {region: _rolled_out(*cell[:-1]) for region, cell in regions.items()}
+            times = _rolled_out(checks, failures, None, count, total_us, low_us, high_us,
+                                p95_us)["response_ms"]
+            shaped[index(hour)] = (checks, failures, times, cells)
+        if regions is not None and not span[0] <= naive(hour) < span[1]:
+            for region, cell in regions.items():
+                by_region.setdefault(region, []).append(cell)
+    regions = {region: _tally(*summed(cells)) for region, cells in by_region.items()}
     return Levels(regions=regions, overall=Tally.combined(list(regions.values())),
-                  shaped=shaped)
+                  shaped=shaped, rendered=rendered)
+
+
+def _parsed(texts: list[str]) -> list:
+    # every row's regions in one parse: per row, json.loads' own overhead was most of it
+    return json.loads(f"[{','.join(texts)}]") if texts else []
 
 
 def _rolled_out(checks, failures, _maintenance, count, total_us, low_us, high_us,
@@ -81,29 +145,39 @@ def _rolled_out(checks, failures, _maintenance, count, total_us, low_us, high_us
     if not count:
         return figures_out(checks, failures, 0, 0.0, None, None, None)
     return figures_out(checks, failures, count, total_us / 1000, low_us / 1000,
-                       high_us / 1000, p95_us / 1000)
+                       high_us / 1000, None if p95_us is None else p95_us / 1000)
 
 
-def _summed(cells: list[list]) -> Tally:
-    """One region's tally over rolled-up hours from their stored figures, as combining a
-    tally of each would make it (the same sums in the same order, the exact p95 kept only
-    if one hour has responses), with their histograms merged."""
-    checks, failures, _, counts, totals, lows, highs, p95s, histograms = zip(*cells)
-    total_ms, responding = 0.0, [p95 for p95 in p95s if p95 is not None]
-    for total_us in totals:
-        total_ms += total_us / 1000
-    responses = sum(counts)
-    if not responses:
-        return Tally(sum(checks), sum(failures))
-    return Tally(sum(checks), sum(failures), responses, total_ms,
-                 min(low for low in lows if low is not None) / 1000,
-                 max(high for high in highs if high is not None) / 1000,
-                 [histogram.merge(histograms)],
-                 responding[0] / 1000 if len(responding) == 1 else None)
+def rendered_hour(figures: list, regions: dict) -> tuple[str, str]:
+    """An hour's rollup rendered as its bucket in a report (`figures` over all regions and
+    each region's, both in REGION_FIGURES order), and the regions it names: the rendering
+    of rollups written here (SQLite); on Postgres the rebuild renders in SQL (rollups'
+    _RENDERED_UPTIME and _RENDERED_TIMES), which must give the same JSON values."""
+    names = sorted(regions)
+    bucket = {"checks": figures[0], "failures": figures[1],
+              "response_ms": _rolled_out(*figures[:8])["response_ms"],
+              "regions": {region: _rolled_out(*regions[region][:8]) for region in names}}
+    return json.dumps(bucket, separators=(",", ":")), ",".join(names)
 
 
-def _tallied_hours(rows, regions_of, buckets: Buckets) -> Levels:
+def summed(cells: list[list]) -> list:
+    """The figures (REGION_FIGURES) of several rollups of one region summed: the exact p95
+    kept only where one of them has responses, the histograms merged."""
+    checks, failures, maintenance, counts, totals, lows, highs, p95s, histograms = zip(*cells)
+    responding = [p95 for count, p95 in zip(counts, p95s) if count]
+    return [sum(checks), sum(failures), sum(maintenance), sum(counts), sum(totals),
+            min((low for low in lows if low is not None), default=None),
+            max((high for high in highs if high is not None), default=None),
+            responding[0] if len(responding) == 1 else None, histogram.merge(histograms)]
+
+
+def _monitor(monitor_id):
+    return ResultHourly.monitor.db_value(monitor_id)
+
+
+def _tallied_hours(rows, buckets: Buckets) -> Levels:
     """Buckets of several hours: each row's tallies added into its bucket's."""
+    regions_of = _parsed([row[-1] for row in rows])
     cells: dict = {}
     totals: dict = {}
     index = buckets.index
@@ -115,14 +189,16 @@ def _tallied_hours(rows, regions_of, buckets: Buckets) -> Levels:
     return Levels.of_rolled(cells, totals)
 
 
-def rolled_sql(*, hourly: bool) -> str:
-    """The one query of a report's rolled-up hours (monitor, first hour, end hour)."""
-    return ("SELECT hour, checks, failures, maintenance_checks, response_count, "
-            "response_sum_us, response_min_us, response_max_us, response_p95_us, "
-            f"{'NULL' if hourly else 'histogram'}, regions "
-            f"FROM result_hourly WHERE monitor_id = {database.param} "
-            f"AND hour >= {database.param} AND hour < {database.param} "
-            "ORDER BY hour")     # the order of its key: no sort
+_SEVERAL_HOURS_SQL = (
+    "SELECT hour, checks, failures, maintenance_checks, response_count, response_sum_us, "
+    "response_min_us, response_max_us, response_p95_us, histogram, regions "
+    "FROM result_hourly WHERE monitor_id = {p} AND hour >= {p} AND hour < {p} "
+    "ORDER BY hour")
+
+
+def _sql(statement: str) -> str:
+    """A statement above with the database's parameter marks."""
+    return statement.format(p=database.param)
 
 
 def _tally(checks, failures, _maintenance, count, total_us, low_us, high_us, p95_us,
@@ -130,7 +206,7 @@ def _tally(checks, failures, _maintenance, count, total_us, low_us, high_us, p95
     if not count:
         return Tally(checks, failures)
     return Tally(checks, failures, count, total_us / 1000, low_us / 1000, high_us / 1000,
-                 [counts] if counts else [], p95_us / 1000)
+                 [counts] if counts else [], None if p95_us is None else p95_us / 1000)
 
 
 def _add(tallies: dict, key, tally: Tally) -> None:

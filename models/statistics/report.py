@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import orjson
+
 from models.clock import isoformat
 from models.errors import Invalid
 from models.statistics import reading
@@ -29,6 +31,8 @@ def performance_report(monitor, *, start: dt.datetime, end: dt.datetime,
 
     Completed hours come from the hourly rollups, the rest from raw results;
     `use_rollups=False` reads raw results only (the same figures, p95s exact, slower).
+    In hourly buckets, a rolled-up hour's bucket is the JSON text its rollup keeps, as an
+    orjson.Fragment: the report is for orjson.dumps (orjson.loads of that gives it whole).
     Raises Invalid (naming the field) for a bad interval, range or limit."""
     start, end, now = utc(start), utc(end), utc(now)
     interval = interval or default_interval(start, end)
@@ -69,7 +73,7 @@ def _whole_hours(start: dt.datetime, end: dt.datetime, now: dt.datetime):
 
 def _shaped(monitor, bounds, interval, levels: Levels, timeline: Timeline) -> dict:
     regions = sorted(set(monitor.regions or ()) | set(levels.regions))
-    stamps = [isoformat(bound) for bound in bounds]
+    stamps = _stamps(bounds, interval)
     seconds = [bound.timestamp() for bound in bounds]
     watched = timeline.watched_seconds(seconds[0], seconds[-1])
     down = timeline.down_seconds(seconds[0], seconds[-1])
@@ -86,18 +90,51 @@ def _shaped(monitor, bounds, interval, levels: Levels, timeline: Timeline) -> di
     }
 
 
-def _buckets_out(stamps, seconds: tuple[list, list], regions, levels: Levels) -> list[dict]:
+_HOURS = [f"T{hour:02d}:00:00Z" for hour in range(24)]
+
+
+def _stamps(bounds: list[dt.datetime], interval: str) -> list[str]:
+    """The bounds as isoformat() writes them; those inside hourly buckets (whole UTC hours, a
+    month has 720) from their day's date and a ready hour, at a fraction of the cost."""
+    if interval != "hour" or len(bounds) < 3:
+        return [isoformat(bound) for bound in bounds]
+    stamps, day = [isoformat(bounds[0])], None
+    for bound in bounds[1:-1]:
+        hour = bound.hour
+        if not hour or day is None:
+            day = bound.date().isoformat()
+        stamps.append(day + _HOURS[hour])
+    stamps.append(isoformat(bounds[-1]))
+    return stamps
+
+
+def _buckets_out(stamps, seconds: tuple[list, list], regions, levels: Levels) -> list:
     """One entry per bucket; the hot part of a long report (a month has 720 hours), so the
     shared shapes are made once and the loop does no more than each bucket needs: a bucket
-    shaped already (a rolled-up hour) only gains its times and the regions it lacks."""
-    buckets, cells, shaped = levels.buckets, levels.cells, levels.shaped
+    rendered already (a rolled-up hour) is spliced into the answer as JSON text with its
+    times (an orjson.Fragment), one shaped already only gains its times and the regions it
+    lacks."""
+    buckets, cells, shaped, rendered = (levels.buckets, levels.cells, levels.shaped,
+                                        levels.rendered)
     nothing = _NOTHING.region_out()
+    named = ",".join(regions)
     found = []
     for index, (watched, down) in enumerate(zip(*seconds)):
-        ready = shaped.get(index)
-        if ready is not None:
-            checks, failures, times, by_region = ready
-            if list(by_region) != regions:       # sorted by name as stored, so most often
+        uptime, downtime = _uptime(watched, down), round(down, 3) if down else down
+        text = rendered.get(index)
+        if text is not None:
+            names, text = text
+            if names == named:      # sorted by name as stored, so most often
+                found.append(orjson.Fragment(
+                    f'{{"start":"{stamps[index]}","end":"{stamps[index + 1]}",'
+                    f'"uptime_percent":{_number(uptime)},"downtime_seconds":{downtime},'
+                    f'{text[1:]}'))
+                continue
+            checks, failures, times, by_region = _parsed_bucket(text)
+        else:
+            checks, failures, times, by_region = shaped.get(index) or (None,) * 4
+        if checks is not None:
+            if list(by_region) != regions:
                 by_region = {region: by_region.get(region) or dict(nothing)
                              for region in regions}
         else:
@@ -108,10 +145,18 @@ def _buckets_out(stamps, seconds: tuple[list, list], regions, levels: Levels) ->
                                               for region in regions)}
         found.append({
             "start": stamps[index], "end": stamps[index + 1],
-            "uptime_percent": _uptime(watched, down), "checks": checks, "failures": failures,
-            "downtime_seconds": round(down, 3) if down else down, "response_ms": times,
-            "regions": by_region})
+            "uptime_percent": uptime, "checks": checks, "failures": failures,
+            "downtime_seconds": downtime, "response_ms": times, "regions": by_region})
     return found
+
+
+def _parsed_bucket(text: str) -> tuple:
+    bucket = orjson.loads(text)
+    return bucket["checks"], bucket["failures"], bucket["response_ms"], bucket["regions"]
+
+
+def _number(value: float | None) -> str:
+    return "null" if value is None else repr(value)
 
 
 def _uptime(watched: float, down: float) -> float | None:

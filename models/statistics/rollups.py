@@ -1,4 +1,4 @@
-"""Hourly rollups of the raw results, and the retention of both.
+"""Hourly and daily rollups of the raw results, and the retention of all of them.
 
 A rollup row is recomputed whole from the raw results of its hour (never incremented), with
 an upsert: rebuilding an hour again writes the same rows, a late result changes its row, and
@@ -6,7 +6,9 @@ two rebuilds at once cannot collide. A row whose raw results have all been purge
 it is, so rebuilding an old hour never erases its figures.
 
 Each monitor's hour is one row: its figures over all regions (with the exact p95, so a
-report in hourly buckets merges no histogram for a bucket) and each region's in `regions`.
+report in hourly buckets merges no histogram for a bucket), each region's in `regions`, and
+the hour rendered as a report's bucket. Once no run rebuilds a day's hours again, they are
+summed into the day's row (rebuild_day), from which reports take each region's figures.
 """
 from __future__ import annotations
 
@@ -20,16 +22,31 @@ from models.errors import NotFound
 from models.monitors.tables import Monitor
 from models.organisations import Organisation, Team
 from models.services import Service
-from models.results import REGION_FIGURES, CheckResult, ResultHourly
-from models.statistics import histogram
+from models.results import REGION_FIGURES, CheckResult, ResultDaily, ResultHourly
+from models.statistics import histogram, reading
 from models.statistics.intervals import HOUR, floor, utc
 from models.statistics.reading import naive
 
 ALL_REGIONS = "*"        # while rebuilding: the figures over all regions (no region's name)
 ROLLED_THROUGH = "statistics.rolled_through"   # SchedulerState: the end of the last rollup run
+DAYS_ROLLED_THROUGH = "statistics.days_rolled_through"     # ... and of the last day summed
+DAY = dt.timedelta(days=1)
 PURGE_CHUNK = 50_000
 _MONITOR_BATCH = 500
 _FIGURES = (*REGION_FIGURES, "regions")
+_WRITTEN = (*_FIGURES, "rendered", "rendered_regions")
+# The SQL of reading.rendered_hour over one row of figures (f): float8 arithmetic in the same
+# order as Python's (so the same doubles), printed shortest-exact (extra_float_digits 1, as
+# Python's repr), the uptime in integers as tally.uptime_of computes it
+_RENDERED_UPTIME = ("CASE WHEN checks = 0 THEN 'null' WHEN failures = 0 THEN '100.0' ELSE "
+                    "(((2000000 * (checks - failures) + checks) / (2 * checks))::float8 "
+                    "/ 10000)::text END")
+_RENDERED_TIMES = ("CASE WHEN response_count = 0 "
+                   "THEN '{{\"avg\":null,\"min\":null,\"max\":null,\"p95\":null}}' "
+                   "ELSE format('{{\"avg\":%%s,\"min\":%%s,\"max\":%%s,\"p95\":%%s}}', "
+                   "response_sum_us / 1000 / response_count, response_min_us / 1000, "
+                   "response_max_us / 1000, coalesce((response_p95_us / 1000)::text, 'null')) "
+                   "END")
 
 
 def rebuild_hour(hour_start: dt.datetime, *, monitor_ids=None) -> int:
@@ -96,18 +113,34 @@ WITH by_region AS (
     FROM grouped AS g LEFT JOIN histograms AS h USING (monitor_id, region)
          LEFT JOIN p95s AS p USING (monitor_id, region)
     GROUP BY g.monitor_id, g.region, h.histogram, p.p95
+), rendered AS (
+    -- each region's figures and the hour's times as a report gives them (reading.rendered_hour)
+    SELECT monitor_id, region, checks, failures, {_RENDERED_TIMES} AS times,
+           format('{{{{"checks":%%s,"failures":%%s,"uptime_percent":%%s,"response_ms":%%s}}}}',
+                  checks, failures, {_RENDERED_UPTIME}, {_RENDERED_TIMES}) AS cell
+    FROM (SELECT monitor_id, region, checks::bigint, failures::bigint,
+                 response_count::bigint, response_sum_us::float8, response_min_us::float8,
+                 response_max_us::float8, response_p95_us::float8 FROM figures) AS f
 ), regions AS (
     SELECT monitor_id, json_object_agg(region, json_build_array(
                {', '.join(REGION_FIGURES[:-1])}, histogram::json) ORDER BY region)::text
                AS regions
     FROM figures WHERE region <> '{ALL_REGIONS}' GROUP BY monitor_id
+), rendered_regions AS (
+    SELECT monitor_id, string_agg(region, ',' ORDER BY region COLLATE "C") AS names,
+           '{{{{' || string_agg(to_json(region)::text || ':' || cell, ','
+                                ORDER BY region COLLATE "C") || '}}}}' AS cells
+    FROM rendered WHERE region <> '{ALL_REGIONS}' GROUP BY monitor_id
 )
-INSERT INTO result_hourly (monitor_id, hour, {', '.join(_FIGURES)})
-SELECT monitor_id, %(hour)s, {', '.join(REGION_FIGURES)}, regions
-FROM figures JOIN regions USING (monitor_id)
-WHERE region = '{ALL_REGIONS}'
+INSERT INTO result_hourly (monitor_id, hour, {', '.join(_FIGURES)}, rendered, rendered_regions)
+SELECT f.monitor_id, %(hour)s, {', '.join('f.' + name for name in REGION_FIGURES)}, regions,
+       format('{{{{"checks":%%s,"failures":%%s,"response_ms":%%s,"regions":%%s}}}}',
+              r.checks, r.failures, r.times, n.cells), n.names
+FROM figures AS f JOIN regions USING (monitor_id) JOIN rendered_regions AS n USING (monitor_id)
+     JOIN rendered AS r ON r.monitor_id = f.monitor_id AND r.region = '{ALL_REGIONS}'
+WHERE f.region = '{ALL_REGIONS}'
 ON CONFLICT (monitor_id, hour) DO UPDATE SET
-    {', '.join(f'{name} = EXCLUDED.{name}' for name in _FIGURES)}
+    {', '.join(f'{name} = EXCLUDED.{name}' for name in _WRITTEN)}
 """
 
 
@@ -119,6 +152,7 @@ def _rebuild_in_sql(hour: dt.datetime, monitor_ids) -> int:
         only = "AND r.monitor_id = ANY(%(ids)s::uuid[])"
         params["ids"] = [str(monitor_id) for monitor_id in monitor_ids]
     with database.atomic():
+        database.execute_sql("SET LOCAL extra_float_digits = 1")   # whatever the server's
         return database.execute_sql(_REBUILD_SQL.format(only=only), params).rowcount
 
 
@@ -150,11 +184,14 @@ def _rebuild_here(hour: dt.datetime, monitor_ids) -> int:
             rows.setdefault(monitor_id, {"regions": {}})["regions"][region] = [
                 figures[name] for name in REGION_FIGURES]
     rows = list(rows.values())
+    for row in rows:
+        row["rendered"], row["rendered_regions"] = reading.rendered_hour(
+            [row[name] for name in REGION_FIGURES], row["regions"])
     with database.atomic():
         for start in range(0, len(rows), 500):
             (ResultHourly.insert_many(rows[start:start + 500])
              .on_conflict(conflict_target=[ResultHourly.monitor, ResultHourly.hour],
-                          preserve=[getattr(ResultHourly, name) for name in _FIGURES])
+                          preserve=[getattr(ResultHourly, name) for name in _WRITTEN])
              .execute())
     return len(rows)
 
@@ -192,6 +229,60 @@ def rollup_due(*, now: dt.datetime, lookback_hours: int = 3) -> int:
         written += rebuild_hour(hour)
         hour += HOUR
     changelog.write_value(ROLLED_THROUGH, through.isoformat(), now=now)
+    return written + _sum_settled_days(first, through - lookback_hours * HOUR, now=now)
+
+
+def _sum_settled_days(first_hour: dt.datetime, settled: dt.datetime, *, now) -> int:
+    """Sums the days whose hours no run rebuilds again (all before `settled`) once: those
+    that settled since the last run, and those holding hours this run rebuilt late (after a
+    gap, or on the first run, every day since the oldest rollup). Answers the rows written."""
+    marked = changelog.read_value(DAYS_ROLLED_THROUGH)
+    if marked is not None:
+        day = min(dt.datetime.fromisoformat(marked), _day_of(first_hour))
+    else:
+        oldest = ResultHourly.select(peewee.fn.MIN(ResultHourly.hour)).scalar()
+        day = _day_of(naive(oldest) if oldest is not None else first_hour)
+    written = 0
+    while day + DAY <= settled:
+        written += rebuild_day(day)
+        day += DAY
+        # after each day, so an interrupted catch-up goes on from there
+        changelog.write_value(DAYS_ROLLED_THROUGH, day.isoformat(), now=now)
+    return written
+
+
+def _day_of(instant: dt.datetime) -> dt.datetime:
+    return instant.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def rebuild_day(day_start: dt.datetime, *, monitor_ids=None) -> int:
+    """Sums the hourly rollups of the UTC day starting at `day_start` into its daily rows,
+    for every monitor (or only `monitor_ids`) with rollups then; answers the rows written.
+    Idempotent, like rebuild_hour, and the same on both databases: a day is summed once,
+    in Python, a batch of monitors at a time."""
+    day = _day_of(naive(utc(day_start)))
+    if monitor_ids is None:
+        monitor_ids = [row[0] for row in Monitor.select(Monitor.id).order_by(Monitor.id).tuples()]
+    written = 0
+    for start in range(0, len(monitor_ids), _MONITOR_BATCH):
+        cells: dict = {}
+        rows = (ResultHourly.select(ResultHourly.monitor, ResultHourly.regions)
+                .where(ResultHourly.monitor.in_(monitor_ids[start:start + _MONITOR_BATCH]),
+                       ResultHourly.hour >= day, ResultHourly.hour < day + DAY).tuples())
+        for monitor_id, regions in rows:
+            for region, cell in regions.items():
+                cells.setdefault(monitor_id, {}).setdefault(region, []).append(cell)
+        summed = [{"monitor": monitor_id, "day": day,
+                   "regions": {region: reading.summed(found)
+                               for region, found in sorted(by_region.items())}}
+                  for monitor_id, by_region in cells.items()]
+        with database.atomic():
+            for first in range(0, len(summed), 500):
+                (ResultDaily.insert_many(summed[first:first + 500])
+                 .on_conflict(conflict_target=[ResultDaily.monitor, ResultDaily.day],
+                              preserve=[ResultDaily.regions])
+                 .execute())
+        written += len(summed)
     return written
 
 
@@ -235,7 +326,9 @@ def purge_rollups(*, now: dt.datetime, retention_days: int, chunk: int = PURGE_C
     answers how many were deleted."""
     cutoff = naive(floor(now - dt.timedelta(days=retention_days), "hour"))
     monitor_ids = [row[0] for row in Monitor.select(Monitor.id).order_by(Monitor.id).tuples()]
-    return _purge(ResultHourly, ResultHourly.hour, cutoff, chunk, monitor_ids)
+    # a day some of whose hours go goes too: its hours left answer for it
+    return (_purge(ResultHourly, ResultHourly.hour, cutoff, chunk, monitor_ids)
+            + _purge(ResultDaily, ResultDaily.day, cutoff, chunk, monitor_ids))
 
 
 def _purge(model, field, cutoff: dt.datetime, chunk: int, monitor_ids: list) -> int:

@@ -67,11 +67,6 @@ class Tally:
         return {"avg": self.total_ms / responses, "min": self.low_ms, "max": self.high_ms,
                 "p95": self.p95() if p95 is None else p95}
 
-    def uptime_percent(self) -> float | None:
-        """The share of checks that passed (checks outside maintenance), to 4 decimals."""
-        checks = self.checks
-        return round(100 * (checks - self.failures) / checks, 4) if checks else None
-
     def region_out(self) -> dict:
         responses = self.responses
         return figures_out(self.checks, self.failures, responses, self.total_ms, self.low_ms,
@@ -87,26 +82,34 @@ def figures_out(checks: int, failures: int, responses: int, total_ms: float,
     (unrounded). The one shaping of a bucket's region, whether from a tally or straight from
     a rollup row (inline, as a month has 2,000 of them)."""
     return {"checks": checks, "failures": failures,
-            # round() is most of the cost, and no failure is exactly 100.0
-            "uptime_percent": (round(100 * (checks - failures) / checks, 4) if failures
-                               else 100.0) if checks else None,
+            "uptime_percent": (uptime_of(checks, failures) if failures else 100.0)
+            if checks else None,
             "response_ms": {"avg": total_ms / responses, "min": low_ms, "max": high_ms,
                             "p95": p95_ms} if responses else dict(_NO_TIMES)}
 
 
+def uptime_of(checks: int, failures: int) -> float:
+    """The share of `checks` that passed, in percent to 4 decimals (half up), in integers: the
+    same figure the rollups' SQL renders (a float's round() would differ from it at ties),
+    and cheaper than round()."""
+    return (2_000_000 * (checks - failures) + checks) // (2 * checks) / 10_000
+
+
 class Levels:
     """The tallies of a report at each level: per bucket and region (`cells`), per bucket,
-    per region, and over everything; buckets that one rollup row answers whole are `shaped`
-    instead of tallied."""
+    per region, and over everything; buckets that one rollup row answers whole are
+    `rendered` (as the JSON text the rollup keeps) or `shaped` instead of tallied."""
 
     def __init__(self, cells=None, buckets=None, regions=None, overall: Tally | None = None,
-                 shaped=None):
+                 shaped=None, rendered=None):
         self.cells: dict[tuple[int, str], Tally] = cells or {}
         self.buckets: dict[int, Tally] = buckets or {}
         self.regions: dict[str, Tally] = regions or {}
         self.overall = overall or Tally()
         # buckets given whole, shaped already: (checks, failures, response_ms, {region: out})
         self.shaped: dict[int, tuple] = shaped or {}
+        # buckets given whole as text: (the regions it names, comma separated; its JSON)
+        self.rendered: dict[int, tuple[str, str]] = rendered or {}
 
     @classmethod
     def of_rolled(cls, cells: dict[tuple[int, str], Tally], buckets: dict[int, Tally]
@@ -120,20 +123,6 @@ class Levels:
         for tally in regions.values():
             tally.merged()           # so the overall merges one histogram per region
         return cls(cells, buckets, regions, Tally.combined(list(regions.values())))
-
-    @classmethod
-    def of_cells(cls, cells: dict[tuple[int, str], Tally]) -> Levels:
-        """The levels above some cells, summed from them."""
-        by_bucket: dict = {}
-        by_region: dict = {}
-        for (bucket, region), cell in cells.items():
-            by_bucket.setdefault(bucket, []).append(cell)
-            by_region.setdefault(region, []).append(cell)
-        regions = {region: Tally.combined(part) for region, part in by_region.items()}
-        for tally in regions.values():
-            tally.merged()               # so the overall merges one histogram per region
-        return cls(cells, {bucket: Tally.combined(part) for bucket, part in by_bucket.items()},
-                   regions, Tally.combined(list(regions.values())))
 
     def add(self, other: Levels) -> None:
         """Adds another part of the range (the raw part to the rolled-up one); a group only

@@ -5,9 +5,11 @@ import datetime as dt
 
 import pytest
 
-from models import clock
+from models import clock, statistics
+from models.clock import isoformat
 from models.monitors.tables import ExpiryReminder, Monitor, MonitorFacts
 from models.organisations import Organisation
+from models.results import CheckResult
 from models.changelog import ScheduleChange
 from tests.factories.accounts import bearer
 from tests.factories.organisations import make_cast, make_service
@@ -273,6 +275,24 @@ def test_the_performance_report_and_state_history_answer(client, cast, service):
                                          "end_date": end.isoformat(), "interval": "hour"})
     assert report.status_code == 200, report.json
     assert report.json["interval"] == "hour" and len(report.json["buckets"]) in (3, 4)
+    # a rolled-up hour is answered from the text its rollup keeps, within the same JSON
+    hour = end.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=1)
+    region = Monitor.get_by_id(monitor_id).regions[0]
+    Monitor.update(created_at=start, regions=[region]).where(Monitor.id == monitor_id).execute()
+    CheckResult.create(monitor=monitor_id, region=region, due_at=hour, checked_at=hour,
+                       ok=True, response_ms=12.5)
+    statistics.rebuild_hour(hour)
+    report = client.simulate_get(f"/v1/resource/{monitor_id}/statistic", headers=headers,
+                                 params={"start_date": start.isoformat(),
+                                         "end_date": end.isoformat(), "interval": "hour"})
+    rolled = [bucket for bucket in report.json["buckets"] if bucket["checks"]]
+    assert report.headers["content-type"] == "application/json" and rolled == [{
+        "start": isoformat(hour), "end": isoformat(hour + dt.timedelta(hours=1)),
+        "uptime_percent": 100.0, "downtime_seconds": 0.0, "checks": 1, "failures": 0,
+        "response_ms": {"avg": 12.5, "min": 12.5, "max": 12.5, "p95": 12.5},
+        "regions": {region: {"checks": 1, "failures": 0, "uptime_percent": 100.0,
+                              "response_ms": {"avg": 12.5, "min": 12.5, "max": 12.5,
+                                              "p95": 12.5}}}}]
     history = client.simulate_get(f"/v1/resource/{monitor_id}/state-changed-logs",
                                   headers=headers, params={"limit": 5})
     assert history.status_code == 200 and history.json["data"] == []

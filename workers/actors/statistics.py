@@ -7,6 +7,7 @@ from models import clock, statistics
 @dramatiq.actor(actor_name="statistics.rollup", queue_name="default", max_retries=3,
                 time_limit=600_000)
 def rollup():
-    """Rebuilds the hourly rollups of the last hours from raw results; repeating it rewrites
-    the same rows."""
+    """Rebuilds the hourly rollups of the last hours from raw results, and sums the days whose
+    hours are final; repeating it rewrites the same rows (a long catch-up of days goes on
+    from the last day summed if the time limit stops it)."""
     statistics.rollup_due(now=clock.now())
