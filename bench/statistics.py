@@ -62,7 +62,9 @@ def run(postgres, options, phases) -> dict:
     with phase(phases, f"generate and COPY {options.rows:,} results"):
         rows = fill(postgres.url, monitors, now, options.rows)
     with phase(phases, "rebuild every hour's rollups"):
-        hours, written = rebuild_all(now, days=31)
+        hours, written = rebuild_hours(now, days=31)
+    with phase(phases, "sum every completed day's rollups"):
+        written += sum_days(now, days=31)
     with phase(phases, "VACUUM ANALYZE, CHECKPOINT"):
         analyze(postgres.url)
     from pinghome.runtime import settle_heap
@@ -208,9 +210,8 @@ def _record_outages(cursor, outages, first: dt.datetime) -> None:
              changed_at, changed_at))
 
 
-def rebuild_all(now: dt.datetime, *, days: int) -> tuple[int, int]:
-    """Rebuilds every completed hour of the last `days` days, oldest first, then sums every
-    completed day (as rollup_due does once a day's hours are final)."""
+def rebuild_hours(now: dt.datetime, *, days: int) -> tuple[int, int]:
+    """Rebuilds every completed hour of the last `days` days, oldest first."""
     from models import statistics
     hour = (now - dt.timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
     last = now.replace(minute=0, second=0, microsecond=0)
@@ -219,11 +220,19 @@ def rebuild_all(now: dt.datetime, *, days: int) -> tuple[int, int]:
         written += statistics.rebuild_hour(hour)
         hours += 1
         hour += dt.timedelta(hours=1)
+    return hours, written
+
+
+def sum_days(now: dt.datetime, *, days: int) -> int:
+    """Sums every completed day of the last `days` days (as rollup_due does once a day's
+    hours are final)."""
+    from models import statistics
     day = (now - dt.timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
-    while day + dt.timedelta(days=1) <= last:
+    written = 0
+    while day + dt.timedelta(days=1) <= now:
         written += statistics.rebuild_day(day)
         day += dt.timedelta(days=1)
-    return hours, written
+    return written
 
 
 def analyze(url: str) -> None:
@@ -246,7 +255,7 @@ def timings(monitor, start, end, runs: int, raw_runs: int) -> tuple[list, list, 
     few untimed ones of each.
 
     The bare fetch is the report's own queries of the rollups
-    (models.statistics.reading.fetch_hourly: the days' rows, then the hours') over the same
+    (models.statistics.reading.fetch: the days' rows, then the hours') over the same
     completed hours, every row fetched as the driver gives it."""
     from models import statistics
     from models.statistics import reading
@@ -257,7 +266,7 @@ def timings(monitor, start, end, runs: int, raw_runs: int) -> tuple[list, list, 
                                       use_rollups=use_rollups)
 
     hours = _whole_hours(start, end, end)
-    kinds = (lambda: report(True), lambda: reading.fetch_hourly(monitor.id, *hours),
+    kinds = (lambda: report(True), lambda: reading.fetch(monitor.id, *hours, hourly=True),
              lambda: report(False))
     for kind in kinds:
         for _ in range(3):

@@ -64,10 +64,13 @@ class ResultHourly(BaseModel):
 class ResultDaily(BaseModel):
     """One monitor's completed UTC day, summed from its hourly rollups once their hours are
     final: a report's figures per region over a month merge 30 histograms per region rather
-    than 720. `regions` as in ResultHourly; a day's p95 is kept only where one hour of it
-    had responses (exact then), else it is read from the histogram."""
+    than 720, and a report in days reads a row a day. The figures over all regions
+    (`overall`) and each region's (`regions`) are lists in REGION_FIGURES order; a day's p95
+    is kept only where one hour of it had responses (exact then), else it is None and read
+    from the histogram."""
     monitor = peewee.ForeignKeyField(Monitor, on_delete="CASCADE", index=False)
     day = UtcDateTimeField()
+    overall = JSONField()
     regions = JSONField()
 
     class Meta:

@@ -16,6 +16,7 @@ class Monitor(Base):
 class ResultDaily(Base):
     monitor = ForeignKeyField(Monitor, on_delete="CASCADE", index=False)
     day = DateTimeField()
+    overall = TextField()
     regions = TextField()
 
     class Meta:

@@ -46,38 +46,52 @@ def rolled_levels(monitor_id, buckets: Buckets, first: dt.datetime, last: dt.dat
     rolled-up hours end: the hour after its latest rollup (None without any). Rollups are
     built hour after hour up to the last completed one, so hours after that are not rolled
     up yet, and hours before it are."""
-    if buckets.interval == "hour":
-        days, rows = fetch_hourly(monitor_id, first, last)
-        levels = _hourly_levels(days, rows, buckets)
-    else:
-        rows = database.execute_sql(_sql(_SEVERAL_HOURS_SQL), (_monitor(monitor_id), first, last)
-                                    ).fetchall()
-        levels = _tallied_hours(rows, buckets) if rows else None
-    if not rows:
+    hourly = buckets.interval == "hour"
+    days, span, rows = fetch(monitor_id, first, last, hourly=hourly)
+    ends = [naive(rows[-1][0]) + HOUR] if rows else []
+    if span[0] < span[1]:
+        ends.append(span[1])
+    if not ends:
         return Levels(), None
-    return levels, naive(rows[-1][0]) + HOUR
+    levels = (_hourly_levels if hourly else _tallied_hours)(days, span, rows, buckets)
+    return levels, max(ends)
 
 
-def fetch_hourly(monitor_id, first: dt.datetime, last: dt.datetime) -> tuple[list, list]:
-    """What an hourly report reads of the rollups of [first, last), as the driver gives it:
-    the completed days' rows inside it (day, regions), then the hours' rows (_HOURS_SQL),
-    whose regions come only for hours no day row covers or that were never rendered."""
+def fetch(monitor_id, first: dt.datetime, last: dt.datetime, *, hourly: bool
+          ) -> tuple[list, tuple, list]:
+    """What a report reads of the rollups of [first, last), as the driver gives it: the rows
+    of the completed days inside it (day, overall, regions), the span they answer for, and
+    the hours' rows: in hourly buckets every hour's (_HOURS_SQL), whose regions come only
+    for hours outside the span or never rendered; in buckets of several hours those outside
+    the span (_SEVERAL_HOURS_SQL), the days answering for the rest."""
     monitor = _monitor(monitor_id)
     # the days wholly inside: from the first midnight on, ending by `last`
     days = database.execute_sql(_sql(_DAYS_SQL), (monitor, _ceil_day(first), _floor_day(last))
                                 ).fetchall()
-    covered = _covered(days)
-    return days, database.execute_sql(_sql(_HOURS_SQL), (*covered, monitor, first, last)).fetchall()
+    span = _covered(days)
+    statement = _HOURS_SQL if hourly else _SEVERAL_HOURS_SQL
+    return days, span, database.execute_sql(_sql(statement), (*span, monitor, first, last)
+                                            ).fetchall()
 
 
 _DAY = dt.timedelta(days=1)
-_DAYS_SQL = ("SELECT day, regions FROM result_daily WHERE monitor_id = {p} "
+_DAYS_SQL = ("SELECT day, overall, regions FROM result_daily WHERE monitor_id = {p} "
              "AND day >= {p} AND day < {p} ORDER BY day")
 _HOURS_SQL = ("SELECT hour, checks, failures, response_count, response_sum_us, "
               "response_min_us, response_max_us, response_p95_us, rendered_regions, rendered, "
               "CASE WHEN rendered IS NULL OR hour < {p} OR hour >= {p} THEN regions END "
               "FROM result_hourly WHERE monitor_id = {p} AND hour >= {p} AND hour < {p} "
               "ORDER BY hour")     # the order of its key: no sort
+_SEVERAL_HOURS_SQL = (
+    "SELECT hour, checks, failures, maintenance_checks, response_count, response_sum_us, "
+    "response_min_us, response_max_us, response_p95_us, histogram, regions "
+    "FROM result_hourly WHERE (hour < {p} OR hour >= {p}) "
+    "AND monitor_id = {p} AND hour >= {p} AND hour < {p} ORDER BY hour")
+
+
+def _sql(statement: str) -> str:
+    """A statement above with the database's parameter marks."""
+    return statement.format(p=database.param)
 
 
 def _floor_day(instant: dt.datetime) -> dt.datetime:
@@ -103,14 +117,13 @@ def _covered(days: list) -> tuple[dt.datetime, dt.datetime]:
 _NO_SPAN = (dt.datetime.min, dt.datetime.min)
 
 
-def _hourly_levels(days: list, rows: list, buckets: Buckets) -> Levels:
+def _hourly_levels(days: list, span: tuple, rows: list, buckets: Buckets) -> Levels:
     """Hourly buckets: a rolled-up hour is a whole bucket, its figures final (exact p95s,
     over all regions and per region), so it is spliced from the text it was rendered as, or
     shaped straight from its row where it has none; each region's figures over the range
     are summed from the days' rows and the rows of the hours around them."""
-    span = _covered(days)
     by_region: dict[str, list] = {}
-    for regions in _parsed([row[1] for row in days] if span[0] < span[1] else []):
+    for regions in _parsed([row[2] for row in days] if span[0] < span[1] else []):
         for region, cell in regions.items():
             by_region.setdefault(region, []).append(cell)
     rendered, shaped = {}, {}
@@ -175,30 +188,27 @@ def _monitor(monitor_id):
     return ResultHourly.monitor.db_value(monitor_id)
 
 
-def _tallied_hours(rows, buckets: Buckets) -> Levels:
-    """Buckets of several hours: each row's tallies added into its bucket's."""
-    regions_of = _parsed([row[-1] for row in rows])
+def _tallied_hours(days: list, span: tuple, rows: list, buckets: Buckets) -> Levels:
+    """Buckets of several hours: each day's and each hour's tallies added into its
+    bucket's (a day lies in one bucket: they start at midnights)."""
+    if span[0] >= span[1]:
+        days = []
+    parsed = iter(_parsed([text for row in days for text in row[1:]]
+                          + [row[-1] for row in rows]))
     cells: dict = {}
     totals: dict = {}
     index = buckets.index
-    for (hour, *figures, _), regions in zip(rows, regions_of):
+    for day, _, _ in days:
+        bucket = index(day)
+        _add(totals, bucket, _tally(*next(parsed)))
+        for region, cell in next(parsed).items():
+            _add(cells, (bucket, region), _tally(*cell))
+    for hour, *figures, _ in rows:
         bucket = index(hour)
         _add(totals, bucket, _tally(*figures))
-        for region, (*figures, counts) in regions.items():
+        for region, (*figures, counts) in next(parsed).items():
             _add(cells, (bucket, region), _tally(*figures, counts))
     return Levels.of_rolled(cells, totals)
-
-
-_SEVERAL_HOURS_SQL = (
-    "SELECT hour, checks, failures, maintenance_checks, response_count, response_sum_us, "
-    "response_min_us, response_max_us, response_p95_us, histogram, regions "
-    "FROM result_hourly WHERE monitor_id = {p} AND hour >= {p} AND hour < {p} "
-    "ORDER BY hour")
-
-
-def _sql(statement: str) -> str:
-    """A statement above with the database's parameter marks."""
-    return statement.format(p=database.param)
 
 
 def _tally(checks, failures, _maintenance, count, total_us, low_us, high_us, p95_us,

@@ -263,26 +263,29 @@ def rebuild_day(day_start: dt.datetime, *, monitor_ids=None) -> int:
     day = _day_of(naive(utc(day_start)))
     if monitor_ids is None:
         monitor_ids = [row[0] for row in Monitor.select(Monitor.id).order_by(Monitor.id).tuples()]
+    figures = [getattr(ResultHourly, name) for name in REGION_FIGURES]
     written = 0
     for start in range(0, len(monitor_ids), _MONITOR_BATCH):
-        cells: dict = {}
-        rows = (ResultHourly.select(ResultHourly.monitor, ResultHourly.regions)
+        summed: dict = {}
+        rows = (ResultHourly.select(ResultHourly.monitor, ResultHourly.regions, *figures)
                 .where(ResultHourly.monitor.in_(monitor_ids[start:start + _MONITOR_BATCH]),
                        ResultHourly.hour >= day, ResultHourly.hour < day + DAY).tuples())
-        for monitor_id, regions in rows:
+        for monitor_id, regions, *overall in rows:
+            hours, by_region = summed.setdefault(monitor_id, ([], {}))
+            hours.append(overall)
             for region, cell in regions.items():
-                cells.setdefault(monitor_id, {}).setdefault(region, []).append(cell)
-        summed = [{"monitor": monitor_id, "day": day,
-                   "regions": {region: reading.summed(found)
-                               for region, found in sorted(by_region.items())}}
-                  for monitor_id, by_region in cells.items()]
+                by_region.setdefault(region, []).append(cell)
+        days = [{"monitor": monitor_id, "day": day, "overall": reading.summed(hours),
+                 "regions": {region: reading.summed(cells)
+                             for region, cells in sorted(by_region.items())}}
+                for monitor_id, (hours, by_region) in summed.items()]
         with database.atomic():
-            for first in range(0, len(summed), 500):
-                (ResultDaily.insert_many(summed[first:first + 500])
+            for first in range(0, len(days), 500):
+                (ResultDaily.insert_many(days[first:first + 500])
                  .on_conflict(conflict_target=[ResultDaily.monitor, ResultDaily.day],
-                              preserve=[ResultDaily.regions])
+                              preserve=[ResultDaily.overall, ResultDaily.regions])
                  .execute())
-        written += len(summed)
+        written += len(days)
     return written
 
 

@@ -389,6 +389,8 @@ def _close(ours, theirs) -> bool:
     """The same JSON values, numbers to a relative 1e-9 or half a microsecond."""
     if isinstance(ours, dict):
         return ours.keys() == theirs.keys() and all(_close(ours[k], theirs[k]) for k in ours)
+    if isinstance(ours, list):
+        return len(ours) == len(theirs) and all(map(_close, ours, theirs))
     if isinstance(ours, float) or isinstance(theirs, float):
         return ours == pytest.approx(theirs, rel=1e-9, abs=0.0005)
     return ours == theirs
@@ -417,8 +419,8 @@ def _three_days(service):
 
 def test_completed_days_are_summed_once_their_hours_are_final(service):
     _three_days(service)
-    # the first run rolls up every hour, then sums the days whose hours are final: the two
-    # ending 3 hours or more before
+    # the first run rolls up every hour, then sums the days whose hours are final: the three
+    # ending by 3 hours before
     statistics.rollup_due(now=NOW + 3 * H + 5 * M, lookback_hours=3)
     assert [row.day for row in ResultDaily.select().order_by(ResultDaily.day)] == [
         DAY0, DAY0 + dt.timedelta(days=1), DAY0 + dt.timedelta(days=2)]
@@ -426,29 +428,35 @@ def test_completed_days_are_summed_once_their_hours_are_final(service):
     hours = ResultHourly.select().where(ResultHourly.hour < DAY0 + dt.timedelta(days=1))
     assert day.regions == {region: reading.summed([hour.regions[region] for hour in hours])
                            for region in ("eu", "us")}
+    assert day.overall == reading.summed([[getattr(hour, name) for name in REGION_FIGURES]
+                                          for hour in hours])
     day.regions["eu"][0] = 99_999
     day.save()
     statistics.rollup_due(now=NOW + 3 * H + 10 * M, lookback_hours=3)       # not again
     assert ResultDaily.get(ResultDaily.day == DAY0).regions["eu"][0] == 99_999
 
 
-def test_a_report_takes_its_regions_figures_from_the_days_inside_it(service):
+@pytest.mark.parametrize("interval", ["hour", "day", "week"])
+def test_a_report_reads_the_days_inside_it_as_their_hours_would_answer(service, interval):
     monitor = _three_days(service)
     rebuild(DAY0, 72)
-    ranges = [(DAY0 + 5 * H, NOW), (DAY0, NOW)]        # 2 days and 19 hours, 3 days
-    hourly = [report(monitor, start, end, interval="hour") for start, end in ranges]
+    # 2 days and 19 hours (the days in 3 buckets, then 2 and 1), 3 days
+    ranges = [(DAY0 + 5 * H, NOW), (DAY0, NOW)]
+    hourly = [report(monitor, start, end, interval=interval) for start, end in ranges]
     for day in range(3):
         statistics.rebuild_day(DAY0 + day * dt.timedelta(days=1))
-    # the days' sums are the hours' sums: the same figures, to the last digit
-    assert [report(monitor, start, end, interval="hour") for start, end in ranges] == hourly
+    # the days' sums are the hours' sums: the same figures (averages of buckets of several
+    # hours summed in another order)
+    assert _close([report(monitor, start, end, interval=interval) for start, end in ranges],
+                  hourly)
     second = ResultDaily.get(ResultDaily.day == DAY0 + dt.timedelta(days=1))
     second.regions["us"][0] += 1000
     second.save()
-    counted = report(monitor, *ranges[0], interval="hour")["regions"]["us"]["checks"]
+    counted = report(monitor, *ranges[0], interval=interval)["regions"]["us"]["checks"]
     assert counted == hourly[0]["regions"]["us"]["checks"] + 1000
     # days with a gap between them answer for nothing: the hours answer it all
     second.delete_instance()
-    assert report(monitor, *ranges[1], interval="hour") == hourly[1]
+    assert _close(report(monitor, *ranges[1], interval=interval), hourly[1])
 
 
 @pytest.mark.parametrize("chunk", [3, 50_000])
