@@ -161,7 +161,9 @@ def copy_in(model, fields: list, text: bytes, *, returning: tuple = ()) -> list[
     except peewee.IntegrityError:
         return _copy_in_new(model, fields, text, returning)
     # every row went in: their `returning` values are in the text
-    wanted = [fields.index(field) for field in returning]
+    # found by identity: a field's == makes a query expression (always true), not a comparison
+    positions = {id(field): i for i, field in enumerate(fields)}
+    wanted = [positions[id(field)] for field in returning]
     return [tuple(copytext.value(line, i) for i in wanted)
             for line in text.splitlines()] if wanted else []
 

@@ -18,8 +18,9 @@ import datetime as dt
 import logging
 import uuid
 
-from models import metrics, state_changes
-from models.db import database, insert_rows, is_unavailable, locked, serialized
+from models import copytext, metrics, state_changes
+from models.db import (copy_in, database, insert_rows, is_postgres, is_unavailable, locked,
+                       serialized)
 from models.monitors import maintenance
 from models.monitors.tables import Monitor, RegionState
 from models.results import CheckResult
@@ -125,11 +126,14 @@ def _insert(region, outcomes, monitors) -> list[tuple[Outcome, bool]]:
              o.timings.get("dns_ms"), o.timings.get("connect_ms"), o.timings.get("tls_ms"),
              o.timings.get("first_byte_ms"), (o.error or None) and o.error[:1000])
             for o in outcomes]
-    inserted = insert_rows(CheckResult, _RESULT_FIELDS, rows,
-                           returning=(CheckResult.monitor, CheckResult.due_at,
-                                      CheckResult.in_maintenance))
-    # values come back raw (SQLite: UUID hex, text times, 0/1): normalise before matching
-    new = {(_uuid(monitor_id), _utc(due_at)): not in_maintenance
+    returning = (CheckResult.monitor, CheckResult.due_at, CheckResult.in_maintenance)
+    if is_postgres():        # COPY: about a third of the Python and of Postgres's work a row
+        inserted = copy_in(CheckResult, _RESULT_FIELDS, _copy_text(rows), returning=returning)
+    else:
+        inserted = insert_rows(CheckResult, _RESULT_FIELDS, rows, returning=returning)
+    # values come back raw (SQLite: UUID hex, text times, 0/1; COPY's text: 't'/'f'):
+    # normalise before matching
+    new = {(_uuid(monitor_id), _utc(due_at)): in_maintenance in (False, 0, "f")
            for monitor_id, due_at, in_maintenance in inserted}
     fresh = [(o, new[(o.monitor_id, o.due_at)]) for o in outcomes
              if (o.monitor_id, o.due_at) in new]
@@ -280,6 +284,15 @@ def _apply_overall(changes: list[tuple], *, now) -> None:
 def _in_maintenance(monitor: Monitor, at) -> bool:
     return maintenance.in_window(monitor.maintenance_cron_expression,
                                  monitor.maintenance_duration, at)
+
+
+def _copy_text(rows: list[tuple]) -> bytes:
+    """The results' rows (in _RESULT_FIELDS order) in COPY's text format."""
+    return b"\n".join([copytext.line((monitor_id, region, copytext.instant(due_at),
+                                      copytext.instant(checked_at), "t" if ok else "f",
+                                      "t" if in_maintenance else "f", *rest))
+                        for monitor_id, region, due_at, checked_at, ok, in_maintenance, *rest
+                        in rows])
 
 
 def _uuid(value) -> uuid.UUID:
