@@ -7,6 +7,7 @@ import fcntl
 import io
 import json
 import logging
+import time
 import uuid
 import zlib
 from pathlib import Path
@@ -244,8 +245,20 @@ def table_names() -> list[str]:
 
 
 def truncate_all() -> None:
-    """Empties every table (tests): one statement on Postgres, one per table on SQLite."""
-    names = table_names()
+    """Empties every table (tests): one statement on Postgres, one per table on SQLite. A
+    request still being answered when a test ends (a Stripe event arriving late, say) may
+    deadlock with the TRUNCATE's locks; Postgres then cancels one of the two, and if it was
+    the TRUNCATE it is made again."""
+    for attempt in (1, 2, 3):
+        try:
+            return _truncate(table_names())
+        except peewee.OperationalError as exc:
+            if "deadlock detected" not in str(exc) or attempt == 3:
+                raise
+            time.sleep(0.2)
+
+
+def _truncate(names: list[str]) -> None:
     if not names:
         return
     with database.atomic():
