@@ -33,8 +33,13 @@ class FakeNtpServer:
                 data, peer = self.sock.recvfrom(1024)
             except OSError:
                 return
+            if peer is None:             # the socket was closed while waiting (stop)
+                return
             request = ntplib.NTPPacket()
-            request.from_data(data)
+            try:
+                request.from_data(data)
+            except ntplib.NTPException:      # not an NTP request: no answer
+                continue
             shifted = ntplib.system_to_ntp_time(time.time() + self.offset_seconds)
             reply = ntplib.NTPPacket(version=3, mode=4, tx_timestamp=shifted)
             reply.stratum = 2
