@@ -250,9 +250,8 @@ def analyze(url: str) -> None:
 def timings(monitor, start, end, runs: int, raw_runs: int) -> tuple[list, list, list]:
     """Milliseconds of `runs` reports from rollups, `runs` bare fetches of what such a report
     reads of the rollups and `raw_runs` reports from raw results only (in that order),
-    taking turns (on a
-    shared machine, timings taken one kind after another drift apart with its load), after a
-    few untimed ones of each.
+    taking turns (on a shared machine, timings taken one kind after another drift apart with
+    its load), after a few untimed ones of each.
 
     The bare fetch is the report's own queries of the rollups
     (models.statistics.reading.fetch: the days' rows, then the hours') over the same

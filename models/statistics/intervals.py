@@ -8,13 +8,14 @@ from models.errors import Invalid
 
 UTC = dt.timezone.utc
 HOUR = dt.timedelta(hours=1)
+DAY = dt.timedelta(days=1)
 INTERVALS = ("minute", "hour", "day", "week", "month")
 MAX_BUCKETS = 5000
 MAX_MINUTE_RANGE = dt.timedelta(days=2)
 # the finest interval that a range of up to this length gets by default
 _DEFAULTS = (("minute", dt.timedelta(hours=2)), ("hour", dt.timedelta(days=3)),
              ("day", dt.timedelta(days=90)), ("week", dt.timedelta(days=366)))
-STEPS = {"minute": dt.timedelta(minutes=1), "hour": HOUR, "day": dt.timedelta(days=1),
+STEPS = {"minute": dt.timedelta(minutes=1), "hour": HOUR, "day": DAY,
           "week": dt.timedelta(weeks=1)}
 
 

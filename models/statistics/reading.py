@@ -14,7 +14,7 @@ from bisect import bisect_right
 from models.db import database, is_postgres
 from models.results import CheckResult, ResultHourly
 from models.statistics import histogram
-from models.statistics.intervals import HOUR, STEPS
+from models.statistics.intervals import DAY, HOUR, STEPS, floor, utc
 from models.statistics.tally import Levels, Tally, figures_out
 
 
@@ -66,7 +66,7 @@ def fetch(monitor_id, first: dt.datetime, last: dt.datetime, *, hourly: bool
     the span (_SEVERAL_HOURS_SQL), the days answering for the rest."""
     monitor = _monitor(monitor_id)
     # the days wholly inside: from the first midnight on, ending by `last`
-    days = database.execute_sql(_sql(_DAYS_SQL), (monitor, _ceil_day(first), _floor_day(last))
+    days = database.execute_sql(_sql(_DAYS_SQL), (monitor, _ceil_day(first), day_of(last))
                                 ).fetchall()
     span = _covered(days)
     statement = _HOURS_SQL if hourly else _SEVERAL_HOURS_SQL
@@ -74,7 +74,6 @@ def fetch(monitor_id, first: dt.datetime, last: dt.datetime, *, hourly: bool
                                             ).fetchall()
 
 
-_DAY = dt.timedelta(days=1)
 _DAYS_SQL = ("SELECT day, overall, regions FROM result_daily WHERE monitor_id = {p} "
              "AND day >= {p} AND day < {p} ORDER BY day")
 _HOURS_SQL = ("SELECT hour, checks, failures, response_count, response_sum_us, "
@@ -94,13 +93,14 @@ def _sql(statement: str) -> str:
     return statement.format(p=database.param)
 
 
-def _floor_day(instant: dt.datetime) -> dt.datetime:
-    return instant.replace(hour=0, minute=0, second=0, microsecond=0)
+def day_of(instant: dt.datetime) -> dt.datetime:
+    """The start of the UTC day of a naive UTC instant, naive."""
+    return naive(floor(utc(instant), "day"))
 
 
 def _ceil_day(instant: dt.datetime) -> dt.datetime:
-    day = _floor_day(instant)
-    return day if day == instant else day + _DAY
+    day = day_of(instant)
+    return day if day == instant else day + DAY
 
 
 def _covered(days: list) -> tuple[dt.datetime, dt.datetime]:
@@ -109,9 +109,9 @@ def _covered(days: list) -> tuple[dt.datetime, dt.datetime]:
     if not days:
         return _NO_SPAN
     starts = [naive(row[0]) for row in days]
-    if starts[-1] - starts[0] != (len(starts) - 1) * _DAY:
+    if starts[-1] - starts[0] != (len(starts) - 1) * DAY:
         return _NO_SPAN
-    return starts[0], starts[-1] + _DAY
+    return starts[0], starts[-1] + DAY
 
 
 _NO_SPAN = (dt.datetime.min, dt.datetime.min)
@@ -158,7 +158,7 @@ def _rolled_out(checks, failures, _maintenance, count, total_us, low_us, high_us
     if not count:
         return figures_out(checks, failures, 0, 0.0, None, None, None)
     return figures_out(checks, failures, count, total_us / 1000, low_us / 1000,
-                       high_us / 1000, None if p95_us is None else p95_us / 1000)
+                       high_us / 1000, p95_us / 1000)
 
 
 def rendered_hour(figures: list, regions: dict) -> tuple[str, str]:

@@ -24,13 +24,12 @@ from models.organisations import Organisation, Team
 from models.services import Service
 from models.results import REGION_FIGURES, CheckResult, ResultDaily, ResultHourly
 from models.statistics import histogram, reading
-from models.statistics.intervals import HOUR, floor, utc
-from models.statistics.reading import naive
+from models.statistics.intervals import DAY, HOUR, floor, utc
+from models.statistics.reading import day_of, naive
 
 ALL_REGIONS = "*"        # while rebuilding: the figures over all regions (no region's name)
 ROLLED_THROUGH = "statistics.rolled_through"   # SchedulerState: the end of the last rollup run
 DAYS_ROLLED_THROUGH = "statistics.days_rolled_through"     # ... and of the last day summed
-DAY = dt.timedelta(days=1)
 PURGE_CHUNK = 50_000
 _MONITOR_BATCH = 500
 _FIGURES = (*REGION_FIGURES, "regions")
@@ -238,10 +237,10 @@ def _sum_settled_days(first_hour: dt.datetime, settled: dt.datetime, *, now) -> 
     gap, or on the first run, every day since the oldest rollup). Answers the rows written."""
     marked = changelog.read_value(DAYS_ROLLED_THROUGH)
     if marked is not None:
-        day = min(dt.datetime.fromisoformat(marked), _day_of(first_hour))
+        day = min(dt.datetime.fromisoformat(marked), day_of(first_hour))
     else:
         oldest = ResultHourly.select(peewee.fn.MIN(ResultHourly.hour)).scalar()
-        day = _day_of(naive(oldest) if oldest is not None else first_hour)
+        day = day_of(naive(oldest) if oldest is not None else first_hour)
     written = 0
     while day + DAY <= settled:
         written += rebuild_day(day)
@@ -251,16 +250,12 @@ def _sum_settled_days(first_hour: dt.datetime, settled: dt.datetime, *, now) -> 
     return written
 
 
-def _day_of(instant: dt.datetime) -> dt.datetime:
-    return instant.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
 def rebuild_day(day_start: dt.datetime, *, monitor_ids=None) -> int:
     """Sums the hourly rollups of the UTC day starting at `day_start` into its daily rows,
     for every monitor (or only `monitor_ids`) with rollups then; answers the rows written.
     Idempotent, like rebuild_hour, and the same on both databases: a day is summed once,
     in Python, a batch of monitors at a time."""
-    day = _day_of(naive(utc(day_start)))
+    day = day_of(day_start)
     if monitor_ids is None:
         monitor_ids = [row[0] for row in Monitor.select(Monitor.id).order_by(Monitor.id).tuples()]
     figures = [getattr(ResultHourly, name) for name in REGION_FIGURES]
