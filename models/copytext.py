@@ -23,6 +23,11 @@ def field(value) -> str:
     return NULL if value is None else str(value).translate(_ESCAPES)
 
 
+def number(value: int | float | None) -> str:
+    """A number as text (digits, a sign, a point: nothing to escape)."""
+    return NULL if value is None else str(value)
+
+
 def instant(value: dt.datetime | None) -> str:
     """An instant as a `timestamp` column holds it: naive UTC (digits: nothing to escape)."""
     if value is None:
@@ -39,7 +44,3 @@ def values(row: bytes) -> list[str | None]:
             if "\\" in part else part
             for part in row.decode().split("\t")]
 
-
-def value(row: bytes, index: int) -> str | None:
-    """The value in column `index` of a row `line` wrote, as text."""
-    return values(row.split(b"\t", index + 1)[index])[0]

@@ -18,7 +18,6 @@ from playhouse import db_url
 from playhouse.migrations import Runner
 from playhouse.pool import MaxConnectionsExceeded
 
-from models import copytext
 
 log = logging.getLogger(__name__)
 
@@ -148,25 +147,23 @@ def insert_rows(model, fields: list, rows: list[tuple], *, returning: tuple = ()
     return found
 
 
-def copy_in(model, fields: list, text: bytes, *, returning: tuple = ()) -> list[tuple]:
+def copy_in(model, fields: list, text: bytes, *, returning: tuple = ()) -> list[tuple] | None:
     """Postgres only: `insert_rows` for rows already in COPY's text format (`copytext`), one
     per line in `fields` order: no value is rendered or parsed one by one, about a third of
     the cost on both sides for thousands of rows. Call it in a transaction.
 
     They are copied straight into the table, in a savepoint: the common case, where none was
-    stored before. When one was (a batch stored again), the savepoint is rolled back and they
-    go through a temporary table and one INSERT ... SELECT ... ON CONFLICT DO NOTHING."""
+    stored before, and then it answers None (every row went in: the caller has their values,
+    and parsing them back out of the text cost more than the copy). When one was (a batch
+    stored again), the savepoint is rolled back, they go through a temporary table and one
+    INSERT ... SELECT ... ON CONFLICT DO NOTHING, and it answers the `returning` columns of
+    the rows inserted, raw from the driver."""
     try:
         with database.atomic():
             _copy(model._meta.table_name, _columns(fields), text)
     except peewee.IntegrityError:
         return _copy_in_new(model, fields, text, returning)
-    # every row went in: their `returning` values are in the text
-    # found by identity: a field's == makes a query expression (always true), not a comparison
-    positions = {id(field): i for i, field in enumerate(fields)}
-    wanted = [positions[id(field)] for field in returning]
-    return [tuple(copytext.value(line, i) for i in wanted)
-            for line in text.splitlines()] if wanted else []
+    return None
 
 
 def _copy_in_new(model, fields: list, text: bytes, returning: tuple) -> list[tuple]:

@@ -28,8 +28,9 @@ def store(signals: list[rules.Signal], *, now) -> int:
     with serialized():      # SQLite: write-locked from BEGIN, as the batch reads then writes
         heartbeats = _current_states(sorted({s.heartbeat_id for s in signals}))
         wanted = [s for s in signals if s.heartbeat_id in heartbeats]
-        new = {key for (key,) in _insert_events(wanted)}
-        fresh = sorted((s for s in wanted if s.key in new), key=lambda s: s.received_at)
+        new = _insert_events(wanted)
+        fresh = sorted((s for s in wanted if new is None or s.key in new),
+                       key=lambda s: s.received_at)
         changed: dict[str, HeartbeatState] = {}
         for signal in fresh:
             heartbeat = heartbeats[signal.heartbeat_id]
@@ -47,17 +48,19 @@ def store(signals: list[rules.Signal], *, now) -> int:
     return len(fresh)
 
 
-def _insert_events(signals: list[rules.Signal]) -> list[tuple]:
-    """The events' rows; answers the keys of those not stored before. On Postgres, signals
-    from the stream go to COPY as the gateway packed them."""
+def _insert_events(signals: list[rules.Signal]) -> set[str] | None:
+    """The events' rows; answers the keys of those not stored before, None when that is all
+    of them. On Postgres, signals from the stream go to COPY as the gateway packed them."""
     if not signals:
-        return []
+        return set()
     if is_postgres():
         text = b"".join((s.packed or packing.pack(s)) + b"\n" for s in signals)
-        return copy_in(HeartbeatEvent, _EVENT_FIELDS, text, returning=(HeartbeatEvent.key,))
-    rows = [(s.key, s.heartbeat_id, s.result, s.message, s.received_at, s.ip, s.method,
-             s.user_agent) for s in signals]
-    return insert_rows(HeartbeatEvent, _EVENT_FIELDS, rows, returning=(HeartbeatEvent.key,))
+        new = copy_in(HeartbeatEvent, _EVENT_FIELDS, text, returning=(HeartbeatEvent.key,))
+    else:
+        rows = [(s.key, s.heartbeat_id, s.result, s.message, s.received_at, s.ip, s.method,
+                 s.user_agent) for s in signals]
+        new = insert_rows(HeartbeatEvent, _EVENT_FIELDS, rows, returning=(HeartbeatEvent.key,))
+    return None if new is None else {key for (key,) in new}
 
 
 class HeartbeatState:

@@ -33,7 +33,8 @@ def store_events(events: list[Event], *, now) -> int:
     with database.atomic():
         if is_postgres():
             text = b"".join((e.packed or e.pack()) + b"\n" for e in wanted)
-            new = copy_in(WebhookEvent, _FIELDS, text, returning=(WebhookEvent.key,))
+            copied = copy_in(WebhookEvent, _FIELDS, text, returning=(WebhookEvent.key,))
+            new = [(e.key,) for e in wanted] if copied is None else copied
         else:
             new = insert_rows(WebhookEvent, _FIELDS,
                               [(e.key, e.webhook_id, e.content_type, e.body, e.ip,

@@ -131,12 +131,14 @@ def _insert(region, outcomes, monitors) -> list[tuple[Outcome, bool]]:
         inserted = copy_in(CheckResult, _RESULT_FIELDS, _copy_text(rows), returning=returning)
     else:
         inserted = insert_rows(CheckResult, _RESULT_FIELDS, rows, returning=returning)
-    # values come back raw (SQLite: UUID hex, text times, 0/1; COPY's text: 't'/'f'):
-    # normalise before matching
-    new = {(_uuid(monitor_id), _utc(due_at)): in_maintenance in (False, 0, "f")
-           for monitor_id, due_at, in_maintenance in inserted}
-    fresh = [(o, new[(o.monitor_id, o.due_at)]) for o in outcomes
-             if (o.monitor_id, o.due_at) in new]
+    if inserted is None:     # every one was new
+        fresh = [(o, not row[5]) for o, row in zip(outcomes, rows)]
+    else:
+        # values come back raw (SQLite: UUID hex, text times, 0/1): normalise before matching
+        new = {(_uuid(monitor_id), _utc(due_at)): in_maintenance in (False, 0)
+               for monitor_id, due_at, in_maintenance in inserted}
+        fresh = [(o, new[(o.monitor_id, o.due_at)]) for o in outcomes
+                 if (o.monitor_id, o.due_at) in new]
     return sorted(fresh, key=lambda pair: pair[0].due_at)
 
 
@@ -165,7 +167,7 @@ def _move_regions(region, outcomes, monitors) -> list[_Flip]:
 @dataclasses.dataclass(slots=True)
 class _State:
     """A region state row, as plain data (a batch reads hundreds; model objects cost more)."""
-    id: uuid.UUID
+    id: uuid.UUID | str          # as read (text), or made for a new state
     monitor_id: uuid.UUID
     region: str
     status: str = "unknown"
@@ -177,20 +179,23 @@ class _State:
 
 def _states(region, monitor_ids) -> dict:
     """This region's states of `monitor_ids`, read with plain SQL: this runs for every batch,
-    and peewee's query building and row objects cost more than the query itself."""
+    and peewee's query building and row objects cost more than the query itself. Ids come
+    back as text, matched to the outcomes' UUIDs (the driver making two UUIDs a row cost
+    more than the rest of it); a state's own id stays text (its field's db_value takes it)."""
     ids = [RegionState.monitor.db_value(i) for i in monitor_ids]
+    # the text of a uuid column: Postgres writes it with hyphens, SQLite stores it as hex
+    by_text = {str(i) if is_postgres() else i.hex: i for i in monitor_ids}
     marks = ", ".join([database.param] * len(ids))
     cursor = database.execute_sql(
-        "SELECT id, monitor_id, region, status, failing_since, passing_since, last_error, "
-        f"changed_at FROM region_state WHERE region = {database.param} AND monitor_id IN "
-        f"({marks})", [region, *ids])
-    return {state.monitor_id: state for state in map(_state_of, cursor.fetchall())}
-
-
-def _state_of(row) -> _State:
-    state_id, monitor_id, region, status, failing, passing, error, changed = row
-    return _State(_uuid(state_id), _uuid(monitor_id), region, status, _utc(failing),
-                  _utc(passing), error, _utc(changed))
+        "SELECT CAST(id AS TEXT), CAST(monitor_id AS TEXT), region, status, failing_since, "
+        "passing_since, last_error, changed_at FROM region_state WHERE region = "
+        f"{database.param} AND monitor_id IN ({marks})", [region, *ids])
+    states = {}
+    for state_id, monitor_id, _, status, failing, passing, error, changed in cursor.fetchall():
+        monitor = by_text[monitor_id]
+        states[monitor] = _State(state_id, monitor, region, status, _utc(failing),
+                                 _utc(passing), error, _utc(changed))
+    return states
 
 
 def _step(state: _State, outcome: Outcome, monitor: Monitor) -> None:
@@ -287,12 +292,25 @@ def _in_maintenance(monitor: Monitor, at) -> bool:
 
 
 def _copy_text(rows: list[tuple]) -> bytes:
-    """The results' rows (in _RESULT_FIELDS order) in COPY's text format."""
-    return b"\n".join([copytext.line((monitor_id, region, copytext.instant(due_at),
-                                      copytext.instant(checked_at), "t" if ok else "f",
-                                      "t" if in_maintenance else "f", *rest))
-                        for monitor_id, region, due_at, checked_at, ok, in_maintenance, *rest
-                        in rows])
+    """The results' rows (in _RESULT_FIELDS order) in COPY's text format. A batch's checks
+    share their due and checked times, so each is written once; numbers, ids and flags need
+    no escaping."""
+    instants: dict = {}
+
+    def instant(value) -> str:
+        text = instants.get(value)
+        if text is None:
+            text = instants[value] = copytext.instant(value)
+        return text
+
+    number, field = copytext.number, copytext.field
+    return b"\n".join([
+        "\t".join((str(monitor_id), field(region), instant(due_at), instant(checked_at),
+                   "t" if ok else "f", "t" if in_maintenance else "f", number(response_ms),
+                   number(status_code), number(dns_ms), number(connect_ms), number(tls_ms),
+                   number(first_byte_ms), field(error))).encode()
+        for monitor_id, region, due_at, checked_at, ok, in_maintenance, response_ms,
+        status_code, dns_ms, connect_ms, tls_ms, first_byte_ms, error in rows])
 
 
 def _uuid(value) -> uuid.UUID:
