@@ -4,7 +4,8 @@ updated), for plain HTTP and for HTTPS with a new TLS connection per check.
 Starts Postgres, Redis and an nginx target on loopback (installing Debian's nginx-light when it
 is missing; its TLS certificate from a trustme CA the workers trust through
 PINGHOME_TLS_CA_FILE). For each scheme it first measures the bare loop: the same probe function,
-client and concurrency against the same target, with no scheduler, broker or database. Then it
+client and concurrency against the same target, with no scheduler, broker or database (three
+times, and again after each step; its rate is the median of them all). Then it
 offers the real `pinghome scheduler` and region workers (processes) a load of monitors every
 `--interval` seconds, starting at `--start` x the bare loop and stepping it up x `--step` (each
 step held `--warmup` + `--duration` seconds, with a fresh broker) until the scheduling lag's p99
@@ -43,11 +44,16 @@ def main() -> None:
         env = environment(postgres, redis, options, nginx.ca_file)
         found = {}
         for scheme, url in (("http", nginx.url), ("https", nginx.tls_url)):
-            bare = bare_loop_rate(url, options, ca_file=nginx.ca_file)
-            print(f"{scheme} bare loop: {bare:,.0f} checks/s (probe_http_many, concurrency "
-                  f"{options.batch_size}, new connection per check)", flush=True)
+            if scheme not in options.schemes.split(","):
+                continue
+            bare = BareLoop(url, options, ca_file=nginx.ca_file)
+            for _ in range(3):
+                bare.measure()
+            print(f"{scheme} bare loop: {bare.rate:,.0f} checks/s (probe_http_many, "
+                  f"concurrency {options.batch_size}, new connection per check; the median of "
+                  f"{bare.described()})", flush=True)
             monitors = prepare_database(env, options, url,
-                                        count=int(bare * options.most * options.interval))
+                                        count=int(bare.rate * options.most * options.interval))
             found[scheme] = (bare, step_up(env, redis, options, monitors, bare, scheme))
         report(found, options)
     finally:
@@ -70,6 +76,8 @@ def parse_options():
     parser.add_argument("--warmup", type=int, default=20,
                         help="seconds a step runs before it is measured")
     parser.add_argument("--duration", type=int, default=30, help="seconds a step is measured")
+    parser.add_argument("--schemes", default="http,https",
+                        help="which to measure (the last line needs both)")
     parser.add_argument("--from-unknown", action="store_true",
                         help="start every monitor unknown (the first round then flips them "
                              "all to up) rather than up, as in a running system")
@@ -156,11 +164,13 @@ def prepare_database(env, options, url, *, count: int) -> list:
     return ids
 
 
-def step_up(env, redis, options, monitors: list, bare: float, scheme: str) -> dict | None:
+def step_up(env, redis, options, monitors: list, bare: "BareLoop", scheme: str) -> dict | None:
     """Offers ever more checks per second until a step does not hold; answers the figures of
-    the highest step that held (None if the first did not)."""
-    offered, held, first = bare * options.start, None, None
-    while offered <= bare * options.most:
+    the highest step that held (None if the first did not). The bare loop is measured again
+    after each step, so that the machine's drift over the run shows in its median."""
+    start = bare.rate
+    offered, held, first = start * options.start, None, None
+    while offered <= start * options.most:
         count = min(len(monitors), round(offered * options.interval))
         enable(env["DATABASE_URL"], monitors[:count])
         flush(redis.url)                           # no message of the step before
@@ -170,11 +180,12 @@ def step_up(env, redis, options, monitors: list, bare: float, scheme: str) -> di
         finally:
             stop_all(processes)
         figures.update(monitors=count, offered=count / options.interval)
+        bare.measure()
         holds = figures["lag_p99"] <= 1.0 and figures["rate"] >= 0.95 * figures["offered"]
         print(f"{scheme} step: offered {figures['offered']:,.0f} checks/s ({count:,} monitors)"
               f" -> recorded {figures['rate']:,.0f}/s, p99 lag {figures['lag_p99']:.2f} s, "
-              f"worker RSS {figures['rss']:.0f} MiB: {'held' if holds else 'did not hold'}",
-              flush=True)
+              f"worker RSS {figures['rss']:.0f} MiB: {'held' if holds else 'did not hold'}; "
+              f"bare loop after it {bare.samples[-1]:,.0f}/s", flush=True)
         if not holds:
             break
         first = first or figures
@@ -201,18 +212,41 @@ def enable(database_url: str, ids: list) -> None:
         cursor.execute("UPDATE monitor SET enabled = false WHERE enabled")
         cursor.execute("UPDATE monitor SET enabled = true WHERE id = ANY(%s::uuid[])",
                        ([str(i) for i in ids],))
+        # a step starts from now, not from where the step before left off: its scheduler
+        # would first catch up on the seconds between the steps, a burst of checks
+        cursor.execute("DELETE FROM scheduler_state WHERE name = 'probes.watermark'")
     connection.close()
 
 
-def bare_loop_rate(url, options, *, ca_file: str, seconds: float = 10) -> float:
-    from workers.probes.http import HttpRequest, probe_http_many
-    requests = [HttpRequest(url, allow_private=True, timeout=5, ca_file=ca_file)
-                ] * options.batch_size
-    done, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        results = probe_http_many(requests, concurrency=options.batch_size)
-        done += sum(r.ok for r in results)
-    return done / (time.perf_counter() - started)
+class BareLoop:
+    """The baseline: `probe_http_many` alone, batches of `--batch-size` all in flight, against
+    the same target, measured `seconds` at a time; its rate is the median of every
+    measurement (on this shared machine one measurement moved by a third between runs)."""
+
+    def __init__(self, url, options, *, ca_file: str, seconds: float = 6):
+        from workers.probes.http import HttpRequest
+        self.requests = [HttpRequest(url, allow_private=True, timeout=5, ca_file=ca_file)
+                         ] * options.batch_size
+        self.concurrency, self.seconds = options.batch_size, seconds
+        self.samples: list[float] = []
+
+    def measure(self) -> None:
+        from workers.probes.http import probe_http_many
+        done, started = 0, time.perf_counter()
+        while time.perf_counter() - started < self.seconds:
+            results = probe_http_many(self.requests, concurrency=self.concurrency)
+            done += sum(r.ok for r in results)
+        self.samples.append(done / (time.perf_counter() - started))
+
+    @property
+    def rate(self) -> float:
+        # (not the statistics module: bench/statistics.py shadows it here)
+        ordered, middle = sorted(self.samples), len(self.samples) // 2
+        return ordered[middle] if len(ordered) % 2 else sum(ordered[middle - 1:middle + 1]) / 2
+
+    def described(self) -> str:
+        return f"{len(self.samples)} of {self.seconds:g} s: " + ", ".join(
+            f"{rate:,.0f}" for rate in self.samples)
 
 
 def start_pipeline(env, options) -> list:
@@ -256,7 +290,9 @@ def report(found: dict, options) -> None:
     print(f"workers: {options.workers} x {options.threads} threads, batches of "
           f"{options.batch_size}, a check every {options.interval} s per monitor")
     line = {}
-    for scheme, (bare, held) in found.items():
+    for scheme, (loop, held) in found.items():
+        bare = loop.rate
+        print(f"{scheme} bare loop: {bare:,.0f} checks/s, the median of {loop.described()}")
         if held is None:
             print(f"{scheme}: not even the first step ({options.start} x the bare loop) held")
             line[scheme] = (0.0, 0.0, float("nan"))
@@ -270,7 +306,9 @@ def report(found: dict, options) -> None:
             f"{name} {cores:.2f}" for name, cores in
             sorted(held["cpu"].items(), key=lambda c: -c[1])))
         line[scheme] = (held["rate"], held["rate"] / bare, held["lag_p99"])
-    (rate, ratio, lag), (tls_rate, tls_ratio, _) = line["http"], line["https"]
+    missed = (0.0, 0.0, float("nan"))
+    (rate, ratio, lag), (tls_rate, tls_ratio, _) = (line.get("http", missed),
+                                                    line.get("https", missed))
     print(f"bench probes: capacity {rate:,.0f} checks/s, {ratio:.2f} x bare loop, https "
           f"{tls_rate:,.0f} checks/s, {tls_ratio:.2f} x bare, p99 lag {lag:.2f} s")
 

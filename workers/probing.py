@@ -80,8 +80,14 @@ def _guarded(run, *args, **kwargs):
 
 
 def http_request(monitor, region: str, settings) -> HttpRequest:
-    """The monitor's request; it tells the target which region probes it (for allow-lists
-    and for telling regions apart in the target's logs)."""
+    """The monitor's request (made once per version of the monitor); it tells the target
+    which region probes it (for allow-lists and for telling regions apart in its logs)."""
+    return _cache.request_of(
+        monitor, (region, settings.tls_ca_file, settings.allow_private_targets),
+        lambda: _new_request(monitor, region, settings))
+
+
+def _new_request(monitor, region: str, settings) -> HttpRequest:
     headers = {"X-Pinghome-Region": region, **(monitor.headers or {})}
     wanted = checks.response_needs(monitor, _cache.conditions_of(monitor))
     return HttpRequest(url=monitor.url, method=monitor.method or "GET", headers=headers,

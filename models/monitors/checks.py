@@ -3,6 +3,7 @@ judgement of a probe's facts against the monitor's type and conditions."""
 from __future__ import annotations
 
 import uuid
+from typing import Callable
 
 from models import conditions
 from models.errors import Invalid
@@ -19,6 +20,7 @@ class MonitorCache:
     def __init__(self):
         self._monitors: dict[uuid.UUID, Monitor] = {}
         self._conditions: dict[uuid.UUID, list] = {}
+        self._requests: dict[uuid.UUID, dict] = {}
 
     def get(self, entries: list) -> dict:
         """{monitor_id: Monitor} for the enabled monitors among `entries` [(id, version)]."""
@@ -28,6 +30,7 @@ class MonitorCache:
         if stale:
             found = {m.id: m for m in Monitor.select().where(Monitor.id.in_(stale))}
             for monitor_id in stale:
+                self._requests.pop(monitor_id, None)
                 monitor = found.get(monitor_id)
                 if monitor is None:      # deleted since the check was scheduled
                     self._monitors.pop(monitor_id, None)
@@ -46,6 +49,17 @@ class MonitorCache:
         found = self._conditions.get(monitor.id, [])
         if isinstance(found, Invalid):
             raise found
+        return found
+
+
+    def request_of(self, monitor: Monitor, key, make: Callable):
+        """`make()`, kept for `monitor` under `key` until the monitor changes: its probe's
+        request is the same at every check (and building one costs as much as recording the
+        check's result)."""
+        kept = self._requests.setdefault(monitor.id, {})
+        found = kept.get(key)
+        if found is None:
+            found = kept[key] = make()
         return found
 
 
@@ -74,6 +88,8 @@ def judge(monitor: Monitor, probe, parsed_conditions: list) -> str | None:
     checks_status = any(c.type == "status_code" for c in parsed_conditions)
     if not checks_status and probe.status_code not in DEFAULT_OK_STATUS:
         return f"HTTP {probe.status_code}"
+    if monitor.type == "http" and not parsed_conditions:
+        return None                  # most monitors: nothing more to judge
     if monitor.type == "keyword" and monitor.data not in response.text():
         return f"keyword {monitor.data!r} not found"
     spent = (probe.response_ms or 0) / 1000
