@@ -8,12 +8,16 @@ so a cache of the ids seen lately would miss on nearly every signal, a Postgres 
 looked up on its own (one made since the copy was read), and kept as unknown for
 `unknown_ttl` seconds when there is no such id. So a change made through the API reaches a
 gateway in another process within `ttl`, one in the same process (embedded) at once, through
-`forget`."""
+`forget`.
+
+`find` takes an id as a request's path wrote it: text the copy holds costs one dict look-up,
+and only other text is made canonical (`canonical`: a UUID's lower-case form, say) first."""
 from __future__ import annotations
 
 import logging
 import threading
 import time
+import uuid
 import weakref
 from typing import Callable, Iterable
 
@@ -27,10 +31,12 @@ _MISSING = object()
 class Directory:
     def __init__(self, look_up: Callable[[str], object],
                  load_all: Callable[[], Iterable[tuple[str, object]]], *, ttl: float = 60.0,
-                 unknown_ttl: float = 5.0, unknown_size: int = 100_000):
+                 unknown_ttl: float = 5.0, unknown_size: int = 100_000,
+                 canonical: Callable[[str], str | None] = str):
         """`look_up(id)` answers what to keep of an id, None for an unknown one; `load_all()`
-        answers (id, what to keep) for every id."""
-        self.look_up, self.load_all = look_up, load_all
+        answers (id, what to keep) for every id; `canonical(text)` the id text names (None:
+        it names none)."""
+        self.look_up, self.load_all, self.canonical = look_up, load_all, canonical
         self.ttl, self.unknown_ttl, self.unknown_size = ttl, unknown_ttl, unknown_size
         self._known: dict[str, object] = {}
         self._unknown: dict[str, float] = {}        # id -> until when it is taken as unknown
@@ -39,6 +45,16 @@ class Directory:
         self._loading = threading.Lock()
         self._dropped: set[str] | None = None       # dropped while the copy was being read
         _directories.add(self)
+
+    def find(self, text: str) -> tuple[str, object] | None:
+        """(id, what its look-up answered) for the id `text` names; None for no such id."""
+        if time.monotonic() < self._loaded_until:
+            found = self._known.get(text, _MISSING)
+            if found is not _MISSING:
+                return text, found
+        key = self.canonical(text)
+        value = None if key is None else self.get(key)
+        return None if value is None else (key, value)
 
     def get(self, key: str):
         """What the id's look-up answered, from the copy when it holds the id."""
@@ -96,6 +112,15 @@ class Directory:
             self._unknown.pop(key, None)
             if self._dropped is not None:
                 self._dropped.add(key)
+
+
+def uuid_text(text) -> str | None:
+    """The canonical text of the UUID `text` writes (any case, with or without hyphens or
+    braces); None for text that is no UUID."""
+    try:
+        return str(uuid.UUID(str(text)))
+    except ValueError:
+        return None
 
 
 def forget(key) -> None:

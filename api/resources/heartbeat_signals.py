@@ -46,10 +46,10 @@ class HeartbeatSignal:
 
     def _take(self, req, resp, heartbeat_id, given: dict) -> None:
         resp.set_headers(_HEADERS)
-        key = str(heartbeat_id)
-        methods = self.directory.get(key)
-        if methods is None:
+        found = self.directory.find(heartbeat_id)
+        if found is None:
             raise errors.NotFound("No such heartbeat.")
+        key, methods = found
         if req.method not in methods:
             raise falcon.HTTPMethodNotAllowed(sorted(methods), description=(
                 f"This heartbeat accepts {', '.join(sorted(methods))}."))

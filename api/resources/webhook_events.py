@@ -30,9 +30,10 @@ class WebhookEventIntake:
         `Pinghome-Body-Limit` bytes of the body are kept, the rest is dropped. Answers 202
         with the event's id, the sender's IP and the content type."""
         resp.set_headers(_HEADERS)
-        key = str(webhook_id)
-        if self.directory.get(key) is None:
+        found = self.directory.find(webhook_id)
+        if found is None:
             raise errors.NotFound("No such webhook.")
+        key, _ = found
         body = kept_body(req, BODY_KEEP).decode("utf-8", errors="replace")
         event = Event(key=new_key(), webhook_id=key,
                       content_type=storable(req.content_type, 255) if req.content_type else None,

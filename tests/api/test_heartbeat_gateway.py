@@ -89,6 +89,15 @@ def test_unknown_ids_bad_results_and_refused_methods(client, cast, gateway, hear
     assert send(url, "PUT", body=b"")[0] == 405
 
 
+def test_an_id_written_otherwise_is_the_same_heartbeat(gateway, heartbeat):
+    written = [heartbeat["id"].upper(), heartbeat["id"].replace("-", ""),
+               "{%s}" % heartbeat["id"]]
+    assert [send(f"{gateway}/v1/heartbeat/{text}")[0] for text in written] == [200] * 3
+    assert [str(e.heartbeat_id) for e in stored(3)] == [heartbeat["id"]] * 3
+    status, _, body = send(f"{gateway}/v1/heartbeat/{heartbeat['id']}0")
+    assert status == 404 and body["error"]["code"] == "not_found"
+
+
 def test_an_oversized_body_is_cut_not_refused(gateway, heartbeat):
     url = f"{gateway}/v1/heartbeat/{heartbeat['id']}"
     status, headers, _ = send(url, "POST", body=b"x" * 300_000, content_type="text/plain")
@@ -124,13 +133,14 @@ def test_with_redis_unreachable_a_signal_is_refused_with_503_not_acknowledged(se
     import falcon.testing
     from api.pipeline import build_app
     from api.resources.heartbeat_signals import HeartbeatSignal
-    from models.directory import Directory
+    from models.directory import Directory, uuid_text
     from models.heartbeats.operations import accepted_methods, all_accepted_methods
     from models.intake import StreamIntake
     dead = f"redis://127.0.0.1:{free_port()}/0"
-    app = build_app(settings, [("/v1/heartbeat/{heartbeat_id:uuid}",
+    app = build_app(settings, [("/v1/heartbeat/{heartbeat_id}",
                                 HeartbeatSignal(
-                                    Directory(accepted_methods, all_accepted_methods),
+                                    Directory(accepted_methods, all_accepted_methods,
+                                              canonical=uuid_text),
                                     StreamIntake(SignalStream(redis.Redis.from_url(dead)))))],
                     title="t")
     response = falcon.testing.TestClient(app).simulate_get(f"/v1/heartbeat/{heartbeat['id']}")
