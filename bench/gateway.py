@@ -1,11 +1,12 @@
 """Benchmark: heartbeat signals through the gateway, beside a bare Falcon app.
 
-Starts Postgres and Redis (append-only, as config/redis.conf) on loopback, migrates, adds
-heartbeats, then runs under the same gunicorn configuration (gevent workers, as the Procfile)
-first the bare app and then the gateway, with a flusher (`pinghome worker`) storing signals,
-and loads each with wrk on loopback (installed from Debian's packages when missing). At the
-end it waits for the flusher to drain the stream and counts the stored events against the
-signals wrk saw answered 200. Run: .venv/bin/python bench/gateway.py [--seconds S] ...
+Starts Postgres and Redis (append-only, its file synced every second as config/redis.conf has
+it; `--appendfsync always` syncs it at each write) on loopback, migrates, adds heartbeats, then
+runs under the same gunicorn configuration (gevent workers, as the Procfile) first the bare app
+and then the gateway, with a flusher (`pinghome worker`) storing signals, and loads each with
+wrk on loopback (installed from Debian's packages when missing). At the end it waits for the
+flusher to drain the stream and counts the stored events against the signals wrk saw answered
+200. Run: .venv/bin/python bench/gateway.py [--seconds S] ...
 """
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ WRK_SCRIPT = textwrap.dedent("""\
 def main() -> None:
     options = parse_options()
     wrk = ensure_wrk()
-    postgres, redis = Postgres().start(), Redis(appendonly=True).start()
+    postgres = Postgres().start()
+    redis = Redis(appendonly=True, appendfsync=options.appendfsync).start()
     processes: list[subprocess.Popen] = []
     try:
         env = environment(postgres, redis)
@@ -72,6 +74,8 @@ def parse_options():
     parser.add_argument("--worker-connections", type=int, default=1000,
                         help="gevent connections per worker (the Procfile's)")
     parser.add_argument("--heartbeats", type=int, default=1000)
+    parser.add_argument("--appendfsync", choices=("everysec", "always"), default="everysec",
+                        help="Redis's append-only file sync (config/redis.conf's: everysec)")
     return parser.parse_args()
 
 
