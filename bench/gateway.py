@@ -1,7 +1,7 @@
 """Benchmark: heartbeat signals through the gateway, beside a bare Falcon app.
 
-Starts Postgres and Redis (append-only, its file synced every second as config/redis.conf has
-it; `--appendfsync always` syncs it at each write) on loopback, migrates, adds heartbeats, then
+Starts Postgres and Redis (append-only, its file synced at each write as config/redis.conf has
+it; `--appendfsync everysec` syncs it once a second) on loopback, migrates, adds heartbeats, then
 runs under the same gunicorn configuration (gevent workers, as the Procfile) first the bare app
 and then the gateway, with a flusher (`pinghome worker`) storing signals, and loads each with
 wrk on loopback (installed from Debian's packages when missing). At the end it waits for the
@@ -74,8 +74,8 @@ def parse_options():
     parser.add_argument("--worker-connections", type=int, default=1000,
                         help="gevent connections per worker (the Procfile's)")
     parser.add_argument("--heartbeats", type=int, default=1000)
-    parser.add_argument("--appendfsync", choices=("everysec", "always"), default="everysec",
-                        help="Redis's append-only file sync (config/redis.conf's: everysec)")
+    parser.add_argument("--appendfsync", choices=("always", "everysec"), default="always",
+                        help="Redis's append-only file sync (config/redis.conf's: always)")
     return parser.parse_args()
 
 

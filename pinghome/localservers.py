@@ -85,11 +85,9 @@ class Postgres:
 
 
 class Redis:
-    def __init__(self, *, appendonly: bool = False, appendfsync: str = "everysec"):
-        """`appendonly` as `config/redis.conf` has it, and its `appendfsync` by default:
-        each write reaches the file before Redis answers, so a killed Redis loses no answered
-        write; `always` also syncs the file each time (only a lost machine then loses none),
-        at a round trip several times as long."""
+    def __init__(self, *, appendonly: bool = False, appendfsync: str = "always"):
+        """`appendonly` as `config/redis.conf` has it, and its `appendfsync` by default
+        (`always`: the file synced before Redis answers a write)."""
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="pinghome-redis-"))
         self.appendonly, self.appendfsync = appendonly, appendfsync

@@ -246,8 +246,17 @@ def gateway(settings, broker):
     app = create_gateway(settings, broker_check=functools.partial(ping, broker))
     server = waitress.create_server(app, host="127.0.0.1", port=port, threads=16,
                                     connection_limit=200)
-    threading.Thread(target=server.run, daemon=True).start()
     stop = threading.Event()
+
+    def serve():
+        try:
+            server.run()
+        except OSError:     # its socket closed under its select, at the end of the test
+            if not stop.is_set():
+                raise
+
+    serving = threading.Thread(target=serve, daemon=True)
+    serving.start()
     if settings.redis_url:
         client = redis.Redis.from_url(settings.redis_url)
         for stream, store in [(SignalStream(client), ingest.store),
@@ -257,6 +266,7 @@ def gateway(settings, broker):
     yield f"http://127.0.0.1:{port}"
     stop.set()
     server.close()
+    serving.join(10)
 
 
 @pytest.fixture(scope="session")
