@@ -18,7 +18,6 @@ import argon2
 import falcon.testing
 import pytest
 import redis
-import waitress
 from dramatiq.brokers.redis import RedisBroker
 
 from models import accounts, db, ratelimit
@@ -30,6 +29,7 @@ from pinghome.localservers import Postgres, Redis, free_port
 from pinghome.runtime import prepare
 from tests.http_sink import HttpSink
 from tests.localstripe_server import LocalStripe
+from tests.served import Served
 from tests.smtp_sink import SmtpSink
 from workers.broker import ping
 from workers.runner import start_worker
@@ -244,19 +244,8 @@ def gateway(settings, broker):
     from workers.flusher import Flusher
     port = free_port()
     app = create_gateway(settings, broker_check=functools.partial(ping, broker))
-    server = waitress.create_server(app, host="127.0.0.1", port=port, threads=16,
-                                    connection_limit=200)
+    served = Served(app, port, threads=16, connection_limit=200)
     stop = threading.Event()
-
-    def serve():
-        try:
-            server.run()
-        except OSError:     # its socket closed under its select, at the end of the test
-            if not stop.is_set():
-                raise
-
-    serving = threading.Thread(target=serve, daemon=True)
-    serving.start()
     if settings.redis_url:
         client = redis.Redis.from_url(settings.redis_url)
         for stream, store in [(SignalStream(client), ingest.store),
@@ -265,8 +254,7 @@ def gateway(settings, broker):
             threading.Thread(target=flusher.run, args=(stop,), daemon=True).start()
     yield f"http://127.0.0.1:{port}"
     stop.set()
-    server.close()
-    serving.join(10)
+    served.close()
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 import uuid
@@ -22,7 +21,6 @@ from pathlib import Path
 
 import falcon.testing
 import pytest
-import waitress
 
 from models import clock
 from models.billing import stripe_account, subscriptions
@@ -33,6 +31,7 @@ from tests.factories.accounts import bearer
 from tests.factories.organisations import make_cast
 from tests.localstripe_server import API_KEY, authenticate_3ds, configure
 from tests.polling import wait_until
+from tests.served import Served
 from workers.broker import ping
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,17 +61,15 @@ def stripe_gateway(billing_settings, broker, localstripe):
     it knows: it cannot forget one, so afterwards this one is muted)."""
     from api.gateway import create_gateway
     port = free_port()
-    server = waitress.create_server(
-        create_gateway(billing_settings, broker_check=functools.partial(ping, broker)),
-        host="127.0.0.1", port=port, threads=8)
-    threading.Thread(target=server.run, daemon=True).start()
+    served = Served(create_gateway(billing_settings,
+                                   broker_check=functools.partial(ping, broker)), port, threads=8)
     url = f"http://127.0.0.1:{port}/v1/billing/stripe-webhook"
     name = f"pinghome-{uuid.uuid4().hex[:8]}"
     configure(localstripe, f"webhooks/{name}", {"url": url, "secret": WEBHOOK_SECRET})
     yield url
     configure(localstripe, f"webhooks/{name}", {"url": url, "secret": WEBHOOK_SECRET,
                                                  "events": ["pinghome.muted"]})
-    server.close()
+    served.close()
 
 
 @pytest.fixture

@@ -20,17 +20,16 @@ import json
 import os
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-import waitress
 from axe_selenium_python import Axe
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from pinghome.localservers import free_port
 from tests.processes import ROOT
+from tests.served import Served
 from workers import netpolicy
 from workers.broker import ping
 
@@ -54,10 +53,9 @@ def status_site(settings, broker):
     app = create_app(settings.replace(status_page_cache_seconds=0),
                      broker_check=functools.partial(ping, broker))
     port = free_port()
-    server = waitress.create_server(app, host="127.0.0.1", port=port, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
+    served = Served(app, port, threads=4)
     yield f"http://127.0.0.1:{port}"
-    server.close()
+    served.close()
 
 
 def _installed(name: str, package: str) -> str:

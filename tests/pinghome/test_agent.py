@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-import waitress
 
 from api.gateway import create_gateway
 from models.servers import reports
@@ -25,6 +24,7 @@ from tests.factories.accounts import bearer
 from tests.factories.organisations import make_cast, make_service
 from tests.polling import wait_until
 from tests.processes import Process, call
+from tests.served import Served
 from workers.broker import ping
 
 
@@ -39,9 +39,7 @@ class Gateway:
         self.url, self._server = f"http://127.0.0.1:{self.port}", None
 
     def start(self) -> "Gateway":
-        self._server = waitress.create_server(self.app, host="127.0.0.1", port=self.port,
-                                              threads=4, ident="pinghome")
-        threading.Thread(target=self._server.run, daemon=True).start()
+        self._server = Served(self.app, self.port, threads=4, ident="pinghome")
         return self
 
     def stop(self) -> None:
